@@ -1,0 +1,274 @@
+/*
+ * lab.c - the command line every lab shares, its --help and --describe,
+ * size parsing, and the three bad endings (exit 1, 2 and 3).
+ */
+#define _GNU_SOURCE
+#include "lab.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char progname[32] = "lab";
+
+const char *lab_progname(void) { return progname; }
+
+/* ------------------------------------------------------------------------
+ * Numbers and sizes
+ * --------------------------------------------------------------------- */
+
+bool parse_size(const char *text, uint64_t *bytes)
+{
+    if (text == NULL || *text < '0' || *text > '9')
+        return false;               /* strtoull would accept "-1" and " 1" */
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (errno == ERANGE)
+        return false;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    }
+    if (shift != 0 && *end == 'i')  /* "MiB" */
+        end++;
+    if (*end == 'B')                /* "MB", "MiB", or bytes as "4096B" */
+        end++;
+    if (*end != '\0')
+        return false;
+    if (shift != 0 && n > (UINT64_MAX >> shift))
+        return false;               /* would not fit in 64 bits */
+    *bytes = (uint64_t)n << shift;
+    return true;
+}
+
+bool parse_long(const char *text, long min, long max, long *value)
+{
+    if (text == NULL || *text == '\0')
+        return false;
+    errno = 0;
+    char *end;
+    long n = strtol(text, &end, 10);
+    if (errno == ERANGE || *end != '\0' || n < min || n > max)
+        return false;
+    *value = n;
+    return true;
+}
+
+double mib(uint64_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
+
+/* Writes a size the way a user would type it: 1M rather than 1048576. */
+static void format_size(uint64_t bytes, char *buf, size_t len)
+{
+    static const char units[] = "KMGT";
+    int u = -1;
+    while (u < 3 && bytes != 0 && bytes % 1024 == 0) {
+        bytes /= 1024;
+        u++;
+    }
+    if (u < 0)
+        snprintf(buf, len, "%" PRIu64, bytes);
+    else
+        snprintf(buf, len, "%" PRIu64 "%c", bytes, units[u]);
+}
+
+/* ------------------------------------------------------------------------
+ * The bad endings
+ * --------------------------------------------------------------------- */
+
+noreturn void lab_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_USAGE);
+}
+
+noreturn void lab_fail(const char *path)
+{
+    fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+    exit(EXIT_ERROR);
+}
+
+noreturn void lab_wall(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fflush(stdout);   /* the table so far, then the wall, in that order */
+    fprintf(stderr, "%s: ", progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_WALL);
+}
+
+/* ------------------------------------------------------------------------
+ * --help and --describe
+ * --------------------------------------------------------------------- */
+
+static void print_help(const struct lab_info *lab)
+{
+    char size[32];
+    format_size(lab->default_size, size, sizeof size);
+    printf("Usage: %s [OPTIONS]%s%s\n", progname,
+           lab->positional ? " " : "", lab->positional ? lab->positional : "");
+    printf("Lab %d: %s.\n%s\n\nModes (--mode), with the wall each one meets:\n",
+           lab->number, lab->title, lab->takeaway);
+    for (const struct lab_mode *m = lab->modes; m->name; m++)
+        printf("  %-10s %-7s %s\n", m->name, m->cap_kind, m->caption);
+    printf("\nOptions:\n"
+           "  -m, --mode MODE        which mode to run (default %s)\n"
+           "  -n, --iterations N     iterations to run (default %ld)\n"
+           "  -s, --size SIZE        bytes per iteration, K/M/G suffixes"
+           " (default %s)\n"
+           "      --tsv FILE         write one TSV row per iteration to FILE\n"
+           "                         (default: $LEAKLAB_TSV, else no file)\n"
+           "  -q, --quiet            no human-readable table on stdout\n"
+           "      --describe         one machine-readable line, for leaklab\n"
+           "  -h, --help             this text\n",
+           lab->modes[0].name, lab->default_iterations, size);
+    for (const struct lab_option *o = lab->options; o && o->name; o++) {
+        char flag[40];
+        snprintf(flag, sizeof flag, "--%s%s%s", o->name, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+        printf("      %-18s %s\n", flag, o->help);
+    }
+    printf("\nExit codes: 0 done, 1 runtime error, 2 bad usage, "
+           "3 memory wall.\n");
+}
+
+/* One line of tab-separated key=value pairs. Values never hold a tab. */
+static void print_describe(const struct lab_info *lab)
+{
+    printf("lab=%d\ttitle=%s\ttakeaway=%s\tshowcase=%s\tmodes=",
+           lab->number, lab->title, lab->takeaway, lab->showcase);
+    for (const struct lab_mode *m = lab->modes; m->name; m++)
+        printf("%s%s", m == lab->modes ? "" : ",", m->name);
+    for (const struct lab_mode *m = lab->modes; m->name; m++) {
+        printf("\tcap_kind.%s=%s\tcaption.%s=%s", m->name, m->cap_kind,
+               m->name, m->caption);
+        if (m->cap)
+            printf("\tcap.%s=%s", m->name, m->cap);
+    }
+    const char *sanitizer = "none";
+#if defined(__SANITIZE_ADDRESS__)
+    sanitizer = "address";
+#elif defined(__SANITIZE_THREAD__)
+    sanitizer = "thread";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    sanitizer = "address";
+#elif __has_feature(thread_sanitizer)
+    sanitizer = "thread";
+#endif
+#endif
+    printf("\tsanitizer=%s\n", sanitizer);
+}
+
+/* ------------------------------------------------------------------------
+ * lab_parse
+ * --------------------------------------------------------------------- */
+
+enum { OPT_TSV = 1000, OPT_DESCRIBE, OPT_OWN /* + index of the lab's own */ };
+
+void lab_parse(const struct lab_info *lab, int argc, char **argv,
+               struct lab_args *out)
+{
+    snprintf(progname, sizeof progname, "lab%d", lab->number);
+    *out = (struct lab_args){
+        .mode = &lab->modes[0],
+        .iterations = lab->default_iterations,
+        .size = lab->default_size,
+        .tsv = getenv("LEAKLAB_TSV"),
+    };
+    if (out->tsv && *out->tsv == '\0')
+        out->tsv = NULL;
+
+    static const struct option common[] = {
+        {"mode",       required_argument, NULL, 'm'},
+        {"iterations", required_argument, NULL, 'n'},
+        {"size",       required_argument, NULL, 's'},
+        {"tsv",        required_argument, NULL, OPT_TSV},
+        {"quiet",      no_argument,       NULL, 'q'},
+        {"describe",   no_argument,       NULL, OPT_DESCRIBE},
+        {"help",       no_argument,       NULL, 'h'},
+    };
+    enum { NCOMMON = sizeof common / sizeof common[0], MAXOWN = 16 };
+    struct option longopts[NCOMMON + MAXOWN + 1];
+    memcpy(longopts, common, sizeof common);
+    int nown = 0;
+    for (const struct lab_option *o = lab->options; o && o->name; o++) {
+        if (nown == MAXOWN)
+            abort();                  /* a lab with 17 flags needs a rethink */
+        longopts[NCOMMON + nown] = (struct option){
+            o->name, o->arg ? required_argument : no_argument, NULL,
+            OPT_OWN + nown};
+        nown++;
+    }
+    longopts[NCOMMON + nown] = (struct option){0};
+
+    opterr = 0;   /* we print our own one-line messages */
+    int c;
+    while ((c = getopt_long(argc, argv, "+:m:n:s:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            out->mode = NULL;
+            for (const struct lab_mode *m = lab->modes; m->name; m++)
+                if (strcmp(m->name, optarg) == 0)
+                    out->mode = m;
+            if (out->mode == NULL)
+                lab_usage("unknown mode '%s' (see --help)", optarg);
+            break;
+        case 'n':
+            if (!parse_long(optarg, 0, 100000000, &out->iterations))
+                lab_usage("bad --iterations '%s': want a whole number "
+                          "from 0 to 100000000", optarg);
+            out->iterations_given = true;
+            break;
+        case 's':
+            if (!parse_size(optarg, &out->size) || out->size == 0)
+                lab_usage("bad --size '%s': want a size such as 64K, 1M "
+                          "or 2G", optarg);
+            out->size_given = true;
+            break;
+        case OPT_TSV:     out->tsv = optarg; break;
+        case 'q':         out->quiet = true; break;
+        case OPT_DESCRIBE: print_describe(lab); exit(EXIT_DONE);
+        case 'h':         print_help(lab); exit(EXIT_DONE);
+        case '?':
+            if (optopt != 0)
+                lab_usage("unknown option '-%c' (see --help)", optopt);
+            lab_usage("unknown option '%s' (see --help)", argv[optind - 1]);
+        case ':':
+            lab_usage("option '%s' needs a value", argv[optind - 1]);
+        default: {
+            const struct lab_option *o = &lab->options[c - OPT_OWN];
+            if (!lab->on_option(o->name, optarg))
+                lab_usage("bad --%s '%s' (see --help)", o->name,
+                          optarg ? optarg : "");
+        }
+        }
+    }
+    out->positional = argv + optind;
+    out->npositional = argc - optind;
+    if (out->npositional < lab->min_positional ||
+        out->npositional > lab->max_positional) {
+        if (out->npositional > lab->max_positional)
+            lab_usage("unexpected argument '%s' (usage: %s [OPTIONS]%s%s)",
+                      argv[optind + lab->max_positional], progname,
+                      lab->positional ? " " : "",
+                      lab->positional ? lab->positional : "");
+        lab_usage("missing %s (usage: %s [OPTIONS] %s)", lab->positional,
+                  progname, lab->positional);
+    }
+}

@@ -1,0 +1,102 @@
+/*
+ * lab.h - what every lab shares: its self-description, its command line,
+ * and the three ways a lab ends badly (usage, runtime failure, memory wall).
+ *
+ * A lab fills in one `struct lab_info`, calls lab_parse() first thing in
+ * main(), and gets back a `struct lab_args`. The runner (leaklab) learns
+ * everything about a lab from `labN --describe`, which lab_parse() answers
+ * from the same struct, so adding a lab never means editing the runner.
+ */
+#ifndef LEAKLAB_LAB_H
+#define LEAKLAB_LAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+/* Exit codes every binary in the suite uses. */
+enum {
+    EXIT_DONE  = 0,  /* the run finished */
+    EXIT_ERROR = 1,  /* a runtime failure: a path and its strerror */
+    EXIT_USAGE = 2,  /* a bad argument: one line naming the bad value */
+    EXIT_WALL  = 3,  /* a memory wall: a budget, a NULL from malloc, ... */
+};
+
+/* One mode of a lab: the leak, or its fix. */
+struct lab_mode {
+    const char *name;      /* the --mode value, e.g. "retain" */
+    const char *cap_kind;  /* wall it demonstrates: "rlimit" or "kill" */
+    const char *cap;       /* classroom cap the runner uses, or NULL (default) */
+    const char *caption;   /* one-line takeaway, shown under its chart */
+};
+
+/* A flag of the lab's own, beyond the common ones lab_parse() handles. */
+struct lab_option {
+    const char *name;      /* long name, without the dashes */
+    const char *arg;       /* name of its argument ("SIZE"), NULL for none */
+    const char *help;      /* one line for --help */
+};
+
+/* Everything the suite knows about one lab. */
+struct lab_info {
+    int number;                      /* N in build/labN */
+    const char *title;               /* "closure-captured state" */
+    const char *takeaway;            /* the lesson in one line */
+    const char *showcase;            /* the mode that tells the story best */
+    const struct lab_mode *modes;    /* ends with an entry whose name is NULL */
+    uint64_t default_size;           /* --size when not given (bytes) */
+    long default_iterations;         /* --iterations when not given */
+    const char *extra_columns;       /* TSV columns after the common six,
+                                        tab-separated, or NULL */
+    const struct lab_option *options;/* the lab's own flags, NULL-terminated */
+    /* Called for each of the lab's own flags; arg is NULL for a flag that
+     * takes none. Returns false when the value is bad (lab_parse then
+     * reports it and exits 2). */
+    bool (*on_option)(const char *name, const char *arg);
+    const char *positional;          /* e.g. "SRC DST", or NULL for none */
+    int min_positional, max_positional;
+};
+
+/* What lab_parse() hands back. */
+struct lab_args {
+    const struct lab_mode *mode;  /* the chosen mode (default: the first) */
+    long iterations;              /* --iterations */
+    uint64_t size;                /* --size, in bytes */
+    bool size_given;              /* --size was on the command line */
+    bool iterations_given;        /* --iterations was on the command line */
+    const char *tsv;              /* --tsv, else $LEAKLAB_TSV, else NULL */
+    bool quiet;                   /* --quiet: no human table on stdout */
+    char **positional;            /* arguments after the flags */
+    int npositional;
+};
+
+/* Parses the common flags (--mode --iterations --size --tsv --quiet --help
+ * --describe) and the lab's own. Exits 0 after --help or --describe and 2
+ * on any bad argument; returns only when the lab should run. */
+void lab_parse(const struct lab_info *lab, int argc, char **argv,
+               struct lab_args *out);
+
+/* Parses a size such as 4096, 64K, 16M or 2G (powers of 1024; an optional
+ * trailing "B" or "iB" is accepted). Returns false if the text is not a size
+ * or does not fit in 64 bits. */
+bool parse_size(const char *text, uint64_t *bytes);
+
+/* Parses a whole number in [min, max]. Returns false otherwise. */
+bool parse_long(const char *text, long min, long max, long *value);
+
+/* Human-readable MiB, for messages: bytes / 1048576. */
+double mib(uint64_t bytes);
+
+/* The three bad endings. Each prints one line on stderr, prefixed with the
+ * program's name, and exits with the matching code. */
+noreturn void lab_usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+noreturn void lab_fail(const char *path);  /* "path: strerror(errno)", 1 */
+noreturn void lab_wall(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* The program's name for messages ("lab1"). */
+const char *lab_progname(void);
+
+#endif

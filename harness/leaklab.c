@@ -1,0 +1,587 @@
+/*
+ * leaklab - runs the labs under a memory cap and writes what happened.
+ *
+ *   leaklab list
+ *   leaklab run N [--mode M] [--cap SIZE] [--cap-kind rlimit|kill|none]
+ *                 [--timeout SEC] [--out DIR] [--quiet] [-- LAB ARGS...]
+ *
+ * It knows nothing about any lab in advance. It finds build/labN next to
+ * itself and asks each one `labN --describe` for its title, its modes and
+ * the wall each mode wants to hit. For every run it writes DIR/labN/M.tsv
+ * (the lab writes it, through $LEAKLAB_TSV) and DIR/labN/M.meta (we write
+ * it, from wait4), whose `verdict` says how the run ended.
+ *
+ * The caps:
+ *   rlimit  RLIMIT_AS on the lab: past it, malloc returns NULL and the lab
+ *           can react (print, exit 3).
+ *   kill    a watchdog polls the lab's rss every millisecond and SIGKILLs
+ *           it over the cap: no message, no cleanup, as an OOM killer or a
+ *           container limit does it.
+ *   none    no cap at all; only when asked for by name.
+ * Every run is capped unless told otherwise: the default is rlimit at the
+ * smaller of 2 GiB and a quarter of physical memory.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+
+#define TICK_NS 1000000L   /* watchdog and wait loop: one millisecond */
+
+/* ------------------------------------------------------------------------
+ * Messages and exits (the same codes as the labs)
+ * --------------------------------------------------------------------- */
+
+static noreturn void usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static noreturn void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("leaklab: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_USAGE);
+}
+
+static noreturn void fail(const char *path)
+{
+    fprintf(stderr, "leaklab: %s: %s\n", path, strerror(errno));
+    exit(EXIT_ERROR);
+}
+
+static void print_help(void)
+{
+    printf(
+"Usage: leaklab list\n"
+"       leaklab run N [OPTIONS] [-- LAB-ARGS...]\n"
+"\n"
+"Runs build/labN under a memory cap and records each run in\n"
+"DIR/labN/MODE.tsv (memory per iteration) and DIR/labN/MODE.meta (how it\n"
+"ended: verdict=finished|limit|killed|timeout|crashed).\n"
+"\n"
+"Options for run:\n"
+"  -m, --mode MODE        run one mode (default: every mode in turn)\n"
+"  -c, --cap SIZE         memory cap, K/M/G suffixes (default: the mode's\n"
+"                         classroom cap, else the smaller of 2G and a\n"
+"                         quarter of physical memory)\n"
+"  -k, --cap-kind KIND    rlimit (malloc returns NULL), kill (SIGKILL over\n"
+"                         the cap) or none (default: what the mode asks)\n"
+"  -t, --timeout SEC      kill the lab's process group after SEC seconds\n"
+"                         (default 120)\n"
+"  -o, --out DIR          where records go (default out)\n"
+"  -q, --quiet            hide the lab's stdout (its stderr still shows)\n"
+"  -h, --help             this text\n"
+"\n"
+"Exit codes: 0 every run was recorded (whatever its verdict), 1 runtime\n"
+"error, 2 bad usage.\n");
+}
+
+/* ------------------------------------------------------------------------
+ * What a lab says about itself (labN --describe)
+ * --------------------------------------------------------------------- */
+
+/* One lab binary and its parsed --describe line. */
+struct lab_desc {
+    int number;                 /* N */
+    char path[PATH_MAX];        /* build/labN */
+    char line[16384];           /* the raw line; keys and vals point in */
+    char *key[128], *val[128];  /* tab-separated key=value pairs */
+    int n;                      /* how many pairs */
+};
+
+/* Returns the value for key, or NULL. */
+static const char *desc_get(const struct lab_desc *d, const char *key)
+{
+    for (int i = 0; i < d->n; i++)
+        if (strcmp(d->key[i], key) == 0)
+            return d->val[i];
+    return NULL;
+}
+
+/* Returns desc_get(d, "prefix.mode"), or NULL. */
+static const char *desc_mode(const struct lab_desc *d, const char *prefix,
+                             const char *mode)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", prefix, mode);
+    return desc_get(d, key);
+}
+
+/* The directory leaklab itself lives in: build/, or build/asan/. */
+static void build_dir(char *dir, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", dir, len - 1);
+    if (n < 0)
+        fail("/proc/self/exe");
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+}
+
+/* Runs `path --describe` and parses its line into d. Returns false (with
+ * a message on stderr) if the lab cannot run or says nothing useful. */
+static bool describe(const char *path, int number, struct lab_desc *d)
+{
+    int fd[2];
+    if (pipe(fd) < 0)
+        fail("pipe");
+    pid_t pid = fork();
+    if (pid < 0)
+        fail("fork");
+    if (pid == 0) {
+        dup2(fd[1], STDOUT_FILENO);
+        close(fd[0]);
+        close(fd[1]);
+        execl(path, path, "--describe", (char *)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t len = 0;
+    ssize_t got;
+    while ((got = read(fd[0], d->line + len, sizeof d->line - 1 - len)) > 0)
+        len += (size_t)got;
+    close(fd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    d->line[len] = '\0';
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0) {
+        fprintf(stderr, "leaklab: %s --describe failed\n", path);
+        return false;
+    }
+    d->number = number;
+    snprintf(d->path, sizeof d->path, "%s", path);
+    d->n = 0;
+    char *save, *field = strtok_r(d->line, "\t\n", &save);
+    for (; field && d->n < 128; field = strtok_r(NULL, "\t\n", &save)) {
+        char *eq = strchr(field, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        d->key[d->n] = field;
+        d->val[d->n++] = eq + 1;
+    }
+    return desc_get(d, "modes") != NULL;
+}
+
+/* Is name "lab" followed by digits only? Returns the number, or -1. */
+static int lab_number(const char *name)
+{
+    long n;
+    if (strncmp(name, "lab", 3) != 0 || !parse_long(name + 3, 0, 9999, &n))
+        return -1;
+    return name[3] == '0' && name[4] ? -1 : (int)n;  /* no "lab01" */
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+static int cmd_list(void)
+{
+    char dir[PATH_MAX];
+    build_dir(dir, sizeof dir);
+    DIR *dp = opendir(dir);
+    if (!dp)
+        fail(dir);
+    int numbers[256], count = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL && count < 256) {
+        int n = lab_number(e->d_name);
+        if (n >= 0)
+            numbers[count++] = n;
+    }
+    closedir(dp);
+    qsort(numbers, count, sizeof numbers[0], compare_ints);
+    static struct lab_desc d;
+    for (int i = 0; i < count; i++) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/lab%d", dir, numbers[i]);
+        if (describe(path, numbers[i], &d))
+            printf("lab%d\t%s\tmodes: %s\n", numbers[i],
+                   desc_get(&d, "title"), desc_get(&d, "modes"));
+    }
+    return EXIT_DONE;
+}
+
+/* ------------------------------------------------------------------------
+ * Running one mode
+ * --------------------------------------------------------------------- */
+
+/* Everything one run needs to know. */
+struct run_plan {
+    const struct lab_desc *lab;  /* which lab */
+    const char *mode;            /* which mode */
+    uint64_t cap;                /* bytes; 0 with cap_kind "none" */
+    const char *cap_kind;        /* "rlimit", "kill" or "none" */
+    long timeout_s;              /* whole-group SIGKILL after this */
+    const char *out;             /* DIR */
+    bool quiet;                  /* lab stdout to /dev/null */
+    char **lab_args;             /* after "--" */
+    int nlab_args;
+};
+
+static volatile sig_atomic_t interrupted;
+static void on_interrupt(int sig) { interrupted = sig; }
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Reads the resident set of pid, in bytes, through an open statm fd.
+ * Returns 0 if it cannot be read (the process is gone). */
+static uint64_t rss_bytes(int statm_fd)
+{
+    char buf[128];
+    ssize_t n = pread(statm_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *p = strchr(buf, ' ');
+    return p ? strtoull(p + 1, NULL, 10) * (uint64_t)sysconf(_SC_PAGESIZE)
+             : 0;
+}
+
+/* mkdir that is fine with a directory that exists. Exits 1 on failure. */
+static void make_dir(const char *path)
+{
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        fail(path);
+}
+
+/* Runs one mode to the end and writes its .meta. Returns 0, or exits 1 on
+ * a runtime failure of our own (fork, the output directory). */
+static int run_one(const struct run_plan *plan)
+{
+    const struct lab_desc *lab = plan->lab;
+    char dir[PATH_MAX], tsv[PATH_MAX + 64], meta[PATH_MAX + 64];
+    make_dir(plan->out);
+    snprintf(dir, sizeof dir, "%s/lab%d", plan->out, lab->number);
+    make_dir(dir);
+    snprintf(tsv, sizeof tsv, "%s/%s.tsv", dir, plan->mode);
+    snprintf(meta, sizeof meta, "%s/%s.meta", dir, plan->mode);
+    unlink(meta);   /* a stale verdict must never outlive a failed run */
+
+    char *argv[plan->nlab_args + 4];
+    int argc = 0;
+    argv[argc++] = (char *)lab->path;
+    argv[argc++] = "--mode";
+    argv[argc++] = (char *)plan->mode;
+    for (int i = 0; i < plan->nlab_args; i++)
+        argv[argc++] = plan->lab_args[i];
+    argv[argc] = NULL;
+
+    fflush(stdout);
+    double t0 = now_ms();
+    pid_t pid = fork();
+    if (pid < 0)
+        fail("fork");
+    if (pid == 0) {
+        setpgid(0, 0);   /* its own group, so a timeout takes all of it */
+        setenv("LEAKLAB_TSV", tsv, 1);
+        if (plan->quiet) {
+            int null = open("/dev/null", O_WRONLY);
+            if (null >= 0)
+                dup2(null, STDOUT_FILENO);
+        }
+        if (strcmp(plan->cap_kind, "rlimit") == 0) {
+            struct rlimit rl = {plan->cap, plan->cap};
+            if (setrlimit(RLIMIT_AS, &rl) < 0) {
+                perror("leaklab: setrlimit(RLIMIT_AS)");
+                _exit(126);
+            }
+        }
+        execv(lab->path, argv);
+        fprintf(stderr, "leaklab: %s: %s\n", lab->path, strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);   /* same as the child's; whichever runs first */
+
+    char statm_path[64];
+    snprintf(statm_path, sizeof statm_path, "/proc/%d/statm", (int)pid);
+    int statm_fd = open(statm_path, O_RDONLY | O_CLOEXEC);
+    bool watch = strcmp(plan->cap_kind, "kill") == 0;
+    const char *killed_by = NULL;
+    uint64_t watchdog_rss = 0;
+    double deadline = t0 + plan->timeout_s * 1e3;
+
+    int status = 0;
+    struct rusage ru = {0};
+    for (;;) {
+        pid_t done = wait4(pid, &status, WNOHANG, &ru);
+        if (done == pid)
+            break;
+        if (done < 0 && errno != EINTR)
+            fail("wait4");
+        if (interrupted) {           /* Ctrl-C: take the lab down with us */
+            kill(-pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            fprintf(stderr, "leaklab: interrupted; lab%d %s stopped\n",
+                    lab->number, plan->mode);
+            exit(128 + interrupted);
+        }
+        if (killed_by == NULL && watch && statm_fd >= 0) {
+            uint64_t rss = rss_bytes(statm_fd);
+            if (rss > plan->cap) {
+                kill(-pid, SIGKILL);
+                killed_by = "watchdog";
+                watchdog_rss = rss;
+            }
+        }
+        if (killed_by == NULL && now_ms() > deadline) {
+            kill(-pid, SIGKILL);
+            killed_by = "timeout";
+        }
+        struct timespec tick = {0, TICK_NS};
+        nanosleep(&tick, NULL);
+    }
+    double wall = now_ms() - t0;
+    if (statm_fd >= 0)
+        close(statm_fd);
+
+    const char *verdict;
+    if (WIFEXITED(status))
+        verdict = WEXITSTATUS(status) == EXIT_DONE ? "finished"
+                : WEXITSTATUS(status) == EXIT_WALL ? "limit"
+                                                   : "crashed";
+    else if (killed_by && strcmp(killed_by, "timeout") == 0)
+        verdict = "timeout";
+    else if (WTERMSIG(status) == SIGKILL)
+        verdict = "killed";   /* our watchdog, or the kernel's OOM killer */
+    else
+        verdict = "crashed";
+
+    /* Write the meta beside, then rename: readers see all of it or none. */
+    char tmp[PATH_MAX + 80];
+    snprintf(tmp, sizeof tmp, "%s.tmp", meta);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        fail(tmp);
+    fprintf(f, "lab=%d\nmode=%s\ntitle=%s\ncaption=%s\nargv=", lab->number,
+            plan->mode, desc_get(lab, "title"),
+            desc_mode(lab, "caption", plan->mode));
+    for (int i = 0; i < argc; i++)
+        fprintf(f, "%s%s", i ? " " : "", argv[i]);
+    fprintf(f, "\ntsv=%s\ncap_bytes=%llu\ncap_kind=%s\n", tsv,
+            (unsigned long long)plan->cap, plan->cap_kind);
+    if (WIFEXITED(status))
+        fprintf(f, "exit_code=%d\n", WEXITSTATUS(status));
+    else
+        fprintf(f, "signal=%d\nsignal_name=SIG%s\n", WTERMSIG(status),
+                sigabbrev_np(WTERMSIG(status)));
+    if (killed_by)
+        fprintf(f, "killed_by=%s\n", killed_by);
+    if (watchdog_rss)
+        fprintf(f, "watchdog_rss_kib=%llu\n",
+                (unsigned long long)(watchdog_rss / 1024));
+    fprintf(f, "peak_rss_kib=%ld\nwall_ms=%.0f\nverdict=%s\n", ru.ru_maxrss,
+            wall, verdict);
+    if (fclose(f) != 0)
+        fail(tmp);
+    if (rename(tmp, meta) < 0)
+        fail(meta);
+
+    printf("lab%d %-8s %-8s peak rss %7.1f MiB  cap %s %.0f MiB  -> %s\n",
+           lab->number, plan->mode, verdict, ru.ru_maxrss / 1024.0,
+           plan->cap_kind, mib(plan->cap), tsv);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * leaklab run
+ * --------------------------------------------------------------------- */
+
+/* The default cap: the smaller of 2 GiB and a quarter of physical RAM. */
+static uint64_t default_cap(void)
+{
+    uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+                    (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t two_gib = 2ULL << 30;
+    return phys / 4 < two_gib ? phys / 4 : two_gib;
+}
+
+/* What the machine can give right now: MemAvailable, in bytes, or 0 if
+ * /proc/meminfo cannot say. */
+static uint64_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    unsigned long long kib = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kib * 1024;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"mode", required_argument, NULL, 'm'},
+        {"cap", required_argument, NULL, 'c'},
+        {"cap-kind", required_argument, NULL, 'k'},
+        {"timeout", required_argument, NULL, 't'},
+        {"out", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    const char *mode = NULL, *cap_kind = NULL, *out = "out";
+    uint64_t cap = 0;
+    bool cap_given = false, quiet = false;
+    long timeout_s = 120;
+    /* Everything after "--" belongs to the lab; getopt sees what is
+     * before it, in any order ("run 2 --mode kill" or "run --mode kill 2"). */
+    int nours = 0;
+    while (nours < argc && strcmp(argv[nours], "--") != 0)
+        nours++;
+    char **lab_args = argv + nours + (nours < argc);
+    int nlab_args = argc - nours - (nours < argc);
+
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(nours, argv, ":m:c:k:t:o:qh", longopts, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'm': mode = optarg; break;
+        case 'c':
+            if (!parse_size(optarg, &cap) || cap == 0)
+                usage_error("bad --cap '%s': want a size such as 256M or 2G",
+                            optarg);
+            cap_given = true;
+            break;
+        case 'k':
+            if (strcmp(optarg, "rlimit") && strcmp(optarg, "kill") &&
+                strcmp(optarg, "none"))
+                usage_error("bad --cap-kind '%s': want rlimit, kill or none",
+                            optarg);
+            cap_kind = optarg;
+            break;
+        case 't':
+            if (!parse_long(optarg, 1, 86400, &timeout_s))
+                usage_error("bad --timeout '%s': want whole seconds from 1 "
+                            "to 86400", optarg);
+            break;
+        case 'o': out = optarg; break;
+        case 'q': quiet = true; break;
+        case 'h': print_help(); return EXIT_DONE;
+        case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            if (optopt)
+                usage_error("unknown option '-%c' (see --help)", optopt);
+            usage_error("unknown option '%s' (see --help)", argv[optind - 1]);
+        }
+    }
+    if (optind >= nours)
+        usage_error("run needs a lab number (see leaklab list)");
+    const char *which = argv[optind++];
+    if (optind < nours)
+        usage_error("unexpected argument '%s' (lab arguments go after --)",
+                    argv[optind]);
+    int number = lab_number(which);
+    long n;
+    if (number < 0 && parse_long(which, 0, 9999, &n))
+        number = (int)n;
+    if (number < 0)
+        usage_error("unknown lab '%s': want a number such as 1", which);
+
+    char dir[PATH_MAX], path[PATH_MAX + 16];
+    build_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/lab%d", dir, number);
+    if (access(path, X_OK) != 0)
+        usage_error("unknown lab '%s': %s is not built (see leaklab list)",
+                    which, path);
+    static struct lab_desc lab;
+    if (!describe(path, number, &lab))
+        return EXIT_ERROR;
+
+    /* Which modes: one, checked against the lab's own list, or all. */
+    char modes[4096];
+    snprintf(modes, sizeof modes, "%s", desc_get(&lab, "modes"));
+    if (mode && !desc_mode(&lab, "cap_kind", mode))
+        usage_error("unknown mode '%s' for lab%d: want one of %s", mode,
+                    number, modes);
+    if (cap_given && cap_kind && strcmp(cap_kind, "none") == 0)
+        usage_error("--cap with --cap-kind none: a cap of kind none caps "
+                    "nothing; drop one of them");
+    uint64_t available = mem_available();
+
+    char *save, *m = strtok_r(modes, ",", &save);
+    for (; m; m = strtok_r(NULL, ",", &save)) {
+        if (mode && strcmp(m, mode) != 0)
+            continue;
+        struct run_plan plan = {
+            .lab = &lab, .mode = m, .timeout_s = timeout_s, .out = out,
+            .quiet = quiet, .lab_args = lab_args, .nlab_args = nlab_args,
+        };
+        plan.cap_kind = cap_kind ? cap_kind : desc_mode(&lab, "cap_kind", m);
+        plan.cap = cap_given ? cap : default_cap();
+        const char *classroom = desc_mode(&lab, "cap", m);
+        uint64_t cc;
+        if (!cap_given && classroom && parse_size(classroom, &cc))
+            plan.cap = cc;
+        if (strcmp(plan.cap_kind, "none") == 0)
+            plan.cap = 0;
+        if (plan.cap && available && plan.cap > available)
+            usage_error("--cap %.0f MiB is more than this machine can give "
+                        "(MemAvailable %.0f MiB); not starting lab%d %s",
+                        mib(plan.cap), mib(available), number, m);
+        const char *san = desc_get(&lab, "sanitizer");
+        if (san && strcmp(san, "address") == 0 &&
+            strcmp(plan.cap_kind, "rlimit") == 0) {
+            fprintf(stderr, "leaklab: lab%d is built with AddressSanitizer, "
+                    "which reserves terabytes of address space, so "
+                    "RLIMIT_AS cannot cap it; capping with the kill "
+                    "watchdog instead\n", number);
+            plan.cap_kind = "kill";
+        }
+        run_one(&plan);
+    }
+    return EXIT_DONE;
+}
+
+int main(int argc, char **argv)
+{
+    struct sigaction sa = {.sa_handler = on_interrupt};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    if (argc < 2)
+        usage_error("missing command: want 'list' or 'run' (see --help)");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_help();
+        return EXIT_DONE;
+    }
+    if (strcmp(argv[1], "list") == 0) {
+        if (argc > 2)
+            usage_error("unexpected argument '%s' after list", argv[2]);
+        return cmd_list();
+    }
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    usage_error("unknown command '%s': want 'list' or 'run'", argv[1]);
+}

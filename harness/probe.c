@@ -1,0 +1,154 @@
+/*
+ * probe.c - see probe.h. Kept cheap (about a microsecond a sample): one
+ * pread of a file kept open, one mallinfo2(), one snprintf, one write.
+ */
+#define _GNU_SOURCE
+#include "probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+    int statm_fd;             /* /proc/self/statm, kept open for pread */
+    int tsv_fd;               /* the TSV, O_APPEND, or -1 for none */
+    const char *tsv_path;     /* for error messages */
+    long page_kib;            /* page size in KiB */
+    int nextra;               /* how many extra columns the lab declared */
+    int quiet;                /* no human table */
+    struct timespec t0;       /* when probe_start ran */
+} P = {.statm_fd = -1, .tsv_fd = -1};
+
+/* stdout gets a static buffer so that printing the table never shows up
+ * in the heap numbers it prints. */
+static char stdout_buffer[4096];
+
+static double ms_since_start(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - P.t0.tv_sec) * 1e3 +
+           (double)(t.tv_nsec - P.t0.tv_nsec) / 1e6;
+}
+
+/* Writes all of buf in one write(2), or reports the path and exits 1. */
+static void write_row(const char *buf, size_t len)
+{
+    ssize_t n = write(P.tsv_fd, buf, len);
+    if (n < 0)
+        lab_fail(P.tsv_path);
+    if ((size_t)n != len) {   /* a regular file only writes short when full */
+        errno = ENOSPC;
+        lab_fail(P.tsv_path);
+    }
+}
+
+void probe_start(const struct lab_info *lab, const struct lab_args *args,
+                 int argc, char **argv)
+{
+    clock_gettime(CLOCK_MONOTONIC, &P.t0);
+    setvbuf(stdout, stdout_buffer, _IOLBF, sizeof stdout_buffer);
+    P.quiet = args->quiet;
+    P.page_kib = sysconf(_SC_PAGESIZE) / 1024;
+    P.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (P.statm_fd < 0)
+        lab_fail("/proc/self/statm");
+
+    P.nextra = 0;
+    if (lab->extra_columns && *lab->extra_columns) {
+        P.nextra = 1;
+        for (const char *c = lab->extra_columns; *c; c++)
+            P.nextra += *c == '\t';
+    }
+    if (args->tsv == NULL)
+        return;
+    P.tsv_path = args->tsv;
+    P.tsv_fd = open(args->tsv, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+                    O_CLOEXEC, 0644);
+    if (P.tsv_fd < 0)
+        lab_fail(args->tsv);
+
+    /* The comment lines and the header, in one write as well. */
+    char head[8192];
+    size_t len = 0;
+    char when[32];
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    len += snprintf(head + len, sizeof head - len,
+                    "# lab=%d\n# title=%s\n# mode=%s\n# argv=", lab->number,
+                    lab->title, args->mode->name);
+    for (int i = 0; i < argc && len < sizeof head - 512; i++)
+        len += snprintf(head + len, sizeof head - len, "%s%s",
+                        i ? " " : "", argv[i]);
+    len += snprintf(head + len, sizeof head - len,
+                    "\n# size=%llu\n# iterations=%ld\n# page_size=%ld\n"
+                    "# libc=glibc %s\n# start=%s\n"
+                    "iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib"
+                    "\tmmap_kib%s%s\n",
+                    (unsigned long long)args->size, args->iterations,
+                    P.page_kib * 1024, gnu_get_libc_version(), when,
+                    P.nextra ? "\t" : "", P.nextra ? lab->extra_columns : "");
+    write_row(head, len);
+}
+
+struct probe_reading probe_read(void)
+{
+    struct probe_reading r = {.t_ms = ms_since_start()};
+    char buf[128];
+    ssize_t n = pread(P.statm_fd, buf, sizeof buf - 1, 0);
+    if (n > 0) {
+        buf[n] = '\0';
+        char *p = strchr(buf, ' ');   /* skip "size", read "resident" */
+        r.rss_kib = p ? strtoull(p + 1, NULL, 10) * P.page_kib : 0;
+    }
+    struct mallinfo2 mi = mallinfo2();
+    r.heap_total_kib = (mi.arena + mi.hblkhd) / 1024;
+    r.heap_used_kib = (mi.uordblks + mi.hblkhd) / 1024;
+    r.mmap_kib = mi.hblkhd / 1024;
+    return r;
+}
+
+struct probe_reading probe_sample(long iter, const int64_t *extra)
+{
+    struct probe_reading r = probe_read();
+    if (P.tsv_fd >= 0) {
+        /* t_ms goes out as integer microseconds split in two: formatting
+         * a double would cost more than the pread itself. */
+        long long us = (long long)(r.t_ms * 1e3);
+        char row[512];
+        int len = snprintf(row, sizeof row,
+                           "%ld\t%lld.%03lld\t%llu\t%llu\t%llu\t%llu",
+                           iter, us / 1000, us % 1000,
+                           (unsigned long long)r.rss_kib,
+                           (unsigned long long)r.heap_total_kib,
+                           (unsigned long long)r.heap_used_kib,
+                           (unsigned long long)r.mmap_kib);
+        for (int i = 0; i < P.nextra; i++)
+            len += snprintf(row + len, sizeof row - len, "\t%lld",
+                            (long long)(extra ? extra[i] : 0));
+        row[len++] = '\n';
+        write_row(row, (size_t)len);
+    }
+    if (!P.quiet)   /* the seed's showMem(), to the letter */
+        printf("Process: heapTotal %.2f MB heapUsed %.2f MB rss %.2f MB\n"
+               "-----------------------------------------------------------\n",
+               r.heap_total_kib / 1024.0, r.heap_used_kib / 1024.0,
+               r.rss_kib / 1024.0);
+    return r;
+}
+
+void probe_finish(void)
+{
+    if (P.tsv_fd >= 0)
+        close(P.tsv_fd);
+    if (P.statm_fd >= 0)
+        close(P.statm_fd);
+    P.tsv_fd = P.statm_fd = -1;
+    fflush(stdout);
+}

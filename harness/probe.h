@@ -1,0 +1,51 @@
+/*
+ * probe.h - memory at every iteration, as TSV rows and as the seed's table.
+ *
+ * A lab calls probe_start() once, probe_sample() once per iteration (and
+ * once before the first, as the seed's showMem() does), and probe_finish()
+ * at the end. Each sample reads:
+ *
+ *   rss_kib         resident pages, from /proc/self/statm   (Node: rss)
+ *   heap_total_kib  what malloc holds from the OS: mallinfo2 arena + hblkhd
+ *                                                          (Node: heapTotal)
+ *   heap_used_kib   what the program has malloc'd and not freed:
+ *                   uordblks + hblkhd                      (Node: heapUsed)
+ *   mmap_kib        the part of both that malloc took with mmap: hblkhd
+ *
+ * Each TSV row goes out in one write(2) to a file opened with O_APPEND, so
+ * a SIGKILL never leaves half a row behind, and rows already written stay.
+ */
+#ifndef LEAKLAB_PROBE_H
+#define LEAKLAB_PROBE_H
+
+#include <stdint.h>
+
+#include "lab.h"
+
+/* One sample, as the TSV row records it. */
+struct probe_reading {
+    double t_ms;              /* monotonic milliseconds since probe_start */
+    uint64_t rss_kib;         /* resident set size */
+    uint64_t heap_total_kib;  /* malloc's arena + mmapped chunks */
+    uint64_t heap_used_kib;   /* bytes in use in both */
+    uint64_t mmap_kib;        /* mmapped chunks alone */
+};
+
+/* Opens the TSV (args->tsv; none if NULL) and writes its # comment lines
+ * and header. On failure it reports the path and exits 1. */
+void probe_start(const struct lab_info *lab, const struct lab_args *args,
+                 int argc, char **argv);
+
+/* Takes one sample and writes it: a TSV row, and unless --quiet the seed's
+ * two lines on stdout. `extra` holds one value per column the lab named in
+ * lab_info.extra_columns (NULL if it named none). Returns the reading. A
+ * failed write to the TSV reports the path and exits 1. */
+struct probe_reading probe_sample(long iter, const int64_t *extra);
+
+/* Reads memory without recording anything. */
+struct probe_reading probe_read(void);
+
+/* Closes the TSV. Safe to call when probe_start() opened none. */
+void probe_finish(void);
+
+#endif

@@ -1,0 +1,233 @@
+#!/usr/bin/env bats
+# The shared machinery: the probe's records, the runner's verdicts, and
+# every binary's handling of bad arguments. Lab 1 is the test subject.
+
+load test_helper
+
+# --- the probe -------------------------------------------------------------
+
+@test "the TSV opens with # lines: lab, mode, argv, page size, libc, start" {
+    run_lab 1 --mode release --iterations 2 --size 64K
+    assert_success
+    run grep '^#' "$TSV"
+    assert_line "# lab=1"
+    assert_line "# mode=release"
+    assert_line --regexp "^# argv=.*lab1 --quiet --tsv .* --mode release --iterations 2 --size 64K$"
+    assert_line "# page_size=$(getconf PAGESIZE)"
+    assert_line --regexp '^# libc=glibc [0-9]+\.[0-9]+$'
+    assert_line --regexp '^# start=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'
+}
+
+@test "the TSV header starts with the six common columns" {
+    run_lab 1 --mode release --iterations 2 --size 64K
+    assert_success
+    run awk '!/^#/ { print; exit }' "$TSV"
+    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib')"
+}
+
+@test "the TSV has a baseline row and one row per iteration, all whole" {
+    run_lab 1 --mode release --iterations 7 --size 64K
+    assert_success
+    [ "$(tsv_rows "$TSV")" -eq 8 ]
+    assert_equal "$(tsv_column "$TSV" iter | tr '\n' ' ')" "0 1 2 3 4 5 6 7 "
+    assert_rows_whole "$TSV"
+}
+
+@test "rss in the TSV is what /proc/self/statm said: positive, in KiB" {
+    run_lab 1 --mode retain --iterations 3 --size 1M
+    assert_success
+    assert_grows_per_iter "$TSV" rss_kib 1000
+    assert_peak_below "$TSV" rss_kib 64000
+}
+
+@test "sizes take K, M and G suffixes" {
+    run_lab 1 --mode release --iterations 1 --size 64K
+    assert_success
+    grep -qx '# size=65536' "$TSV"
+    run_lab 1 --mode release --iterations 1 --size 2M
+    grep -qx '# size=2097152' "$TSV"
+}
+
+@test "LEAKLAB_TSV names the file when --tsv is not given" {
+    local file=$BATS_TEST_TMPDIR/from-env.tsv
+    LEAKLAB_TSV=$file run "$BUILD/lab1" --quiet --iterations 2 --size 64K
+    assert_success
+    [ "$(tsv_rows "$file")" -eq 3 ]
+}
+
+@test "--tsv wins over LEAKLAB_TSV" {
+    local env_file=$BATS_TEST_TMPDIR/env.tsv flag_file=$BATS_TEST_TMPDIR/flag.tsv
+    LEAKLAB_TSV=$env_file run "$BUILD/lab1" --quiet --iterations 1 --tsv "$flag_file"
+    assert_success
+    [ -s "$flag_file" ]
+    [ ! -e "$env_file" ]
+}
+
+@test "a TSV that cannot be opened is exit 1 with its path and strerror" {
+    run --separate-stderr "$BUILD/lab1" --quiet --tsv /nonexistent/dir/x.tsv
+    assert_failure 1
+    assert_equal "$stderr" "lab1: /nonexistent/dir/x.tsv: No such file or directory"
+}
+
+@test "SIGKILL in the middle of a run leaves only whole rows" {
+    local file=$BATS_TEST_TMPDIR/killed.tsv
+    "$BUILD/lab1" --quiet --mode release --iterations 100000000 --size 4K --tsv "$file" &
+    local pid=$! tries=0
+    while (( $(tsv_rows "$file" 2>/dev/null || echo 0) < 2000 && tries < 500 )); do
+        sleep 0.01; tries=$((tries + 1))
+    done
+    kill -KILL "$pid"
+    wait "$pid" || true
+    (( $(tsv_rows "$file") >= 2000 ))
+    assert_rows_whole "$file"
+    [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" = '\n' ]
+}
+
+# --- the runner ------------------------------------------------------------
+
+@test "leaklab list shows every lab with its title and modes" {
+    run "$BUILD/leaklab" list
+    assert_success
+    assert_line "$(printf 'lab1\tclosure-captured state\tmodes: retain,lose,release,narrow')"
+}
+
+@test "a finished run writes its meta with every key" {
+    leaklab_run 1 release -- --iterations 3 --size 64K
+    assert_success
+    assert_meta "$META" verdict finished
+    assert_meta "$META" exit_code 0
+    assert_meta "$META" lab 1
+    assert_meta "$META" mode release
+    for key in argv cap_bytes cap_kind peak_rss_kib wall_ms; do
+        [ -n "$(meta_value "$META" $key)" ] || fail "no $key in $META"
+    done
+    [ "$(tsv_rows "$TSV")" -eq 4 ]
+}
+
+@test "by default a run is capped with rlimit at min(2 GiB, RAM / 4)" {
+    leaklab_run 1 release -- --iterations 1 --size 64K
+    assert_success
+    local ram quarter
+    ram=$(( $(getconf _PHYS_PAGES) * $(getconf PAGESIZE) ))
+    quarter=$(( ram / 4 ))
+    assert_meta "$META" cap_kind "$(expected_rlimit_kind)"
+    assert_meta "$META" cap_bytes $(( quarter < 2147483648 ? quarter : 2147483648 ))
+}
+
+@test "a run that meets the rlimit cap ends verdict=limit" {
+    skip_if_sanitized "RLIMIT_AS cannot cap an ASan build"
+    leaklab_run 1 retain --cap 48M -- --iterations 200 --size 1M
+    assert_success
+    assert_meta "$META" verdict limit
+    assert_meta "$META" exit_code 3
+    assert_rows_whole "$TSV"
+}
+
+@test "a run over the kill cap is SIGKILLed: verdict=killed, peak near the cap" {
+    leaklab_run 1 retain --cap-kind kill --cap 32M -- --iterations 200 --size 1M
+    assert_success
+    assert_meta "$META" verdict killed
+    assert_meta "$META" signal_name SIGKILL
+    assert_meta "$META" killed_by watchdog
+    local peak
+    peak=$(meta_value "$META" peak_rss_kib)
+    (( peak > 32 * 1024 )) || fail "peak $peak KiB is not over the 32 MiB cap"
+    (( peak < 32 * 1024 + 8 * 1024 )) || fail "peak $peak KiB overshoots the cap by more than 8 MiB"
+    assert_rows_whole "$TSV"
+}
+
+@test "an ASan build is capped by the kill watchdog, since RLIMIT_AS cannot" {
+    [[ -n ${LEAKLAB_SANITIZER:-} ]] || skip "only under make sanitize"
+    run --separate-stderr "$BUILD/leaklab" run 1 --mode retain --cap 48M --quiet \
+        --out "$BATS_TEST_TMPDIR/out" -- --iterations 200 --size 1M
+    assert_success
+    [[ $stderr == *"RLIMIT_AS cannot cap it"* ]]
+    META=$BATS_TEST_TMPDIR/out/lab1/retain.meta
+    assert_meta "$META" cap_kind kill
+    assert_meta "$META" verdict killed
+}
+
+@test "a run past --timeout is killed with its group: verdict=timeout" {
+    leaklab_run 1 release --timeout 1 -- --iterations 100000000 --size 4K
+    assert_success
+    assert_meta "$META" verdict timeout
+    assert_meta "$META" signal_name SIGKILL
+    assert_rows_whole "$TSV"
+}
+
+@test "--cap-kind none must be asked for, and then caps nothing" {
+    leaklab_run 1 release --cap-kind none -- --iterations 1 --size 64K
+    assert_success
+    assert_meta "$META" cap_kind none
+    assert_meta "$META" cap_bytes 0
+}
+
+@test "a cap larger than the machine can give is refused, not raised" {
+    run --separate-stderr "$BUILD/leaklab" run 1 --mode release --cap 64T --out "$BATS_TEST_TMPDIR/out"
+    assert_failure 2
+    assert_equal "${#stderr_lines[@]}" 1
+    [[ $stderr == *"more than this machine can give"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/out/lab1/release.meta" ]
+}
+
+@test "leaklab run without --mode runs every mode in turn" {
+    run "$BUILD/leaklab" run 1 --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 2 --size 64K
+    assert_success
+    for mode in retain lose release narrow; do
+        assert_meta "$BATS_TEST_TMPDIR/out/lab1/$mode.meta" verdict finished
+    done
+}
+
+# --- every binary's command line -------------------------------------------
+
+binaries() { ls "$BUILD"/lab[0-9]* "$BUILD/leaklab" | grep -v '\.d$'; }
+
+@test "every binary answers --help with exit 0 and a usage line" {
+    for bin in $(binaries); do
+        run "$bin" --help
+        assert_success
+        assert_line --partial "Usage: $(basename "$bin")"
+    done
+}
+
+@test "every lab describes itself in one line the runner can read" {
+    for bin in $(binaries); do
+        [[ $(basename "$bin") == leaklab ]] && continue
+        run "$bin" --describe
+        assert_success
+        assert_equal "${#lines[@]}" 1
+        assert_output --regexp "^lab=[0-9]+	title=[^	]+	.*modes=[a-z,]+"
+        for mode in $(tr '\t' '\n' <<<"$output" | sed -n 's/^modes=//p' | tr , ' '); do
+            assert_output --regexp "cap_kind\.$mode=(rlimit|kill)"
+        done
+    done
+}
+
+@test "every lab turns a bad argument into exit 2 and one line naming it" {
+    for bin in $(binaries); do
+        [[ $(basename "$bin") == leaklab ]] && continue
+        for bad in "--mode=nosuch:nosuch" "--size=12Q:12Q" \
+                   "--size=99999999999G:99999999999G" "--iterations=-1:-1" \
+                   "--bogus:--bogus" "--size:--size"; do
+            run --separate-stderr "$bin" "${bad%%:*}"
+            assert_failure 2
+            assert_equal "${#stderr_lines[@]}" 1
+            [[ $stderr == *"${bad#*:}"* ]] || fail "$bin ${bad%%:*}: '$stderr' does not name ${bad#*:}"
+        done
+        run --separate-stderr "$bin" a b c
+        assert_failure 2
+        assert_equal "${#stderr_lines[@]}" 1
+    done
+}
+
+@test "leaklab turns a bad argument into exit 2 and one line naming it" {
+    local bad
+    for bad in "run 1 --cap 12Q:12Q" "run 1 --cap-kind bogus:bogus" \
+               "run nosuch:nosuch" "run 99:99" "run 1 --mode nosuch:nosuch" \
+               "run 1 --timeout 0:0" "frob:frob" "run 1 --cap 99999999999G:99999999999G"; do
+        run --separate-stderr "$BUILD/leaklab" ${bad%%:*} --out "$BATS_TEST_TMPDIR/out"
+        assert_failure 2
+        assert_equal "${#stderr_lines[@]}" 1
+        [[ $stderr == *"${bad#*:}"* ]] || fail "leaklab ${bad%%:*}: '$stderr' does not name ${bad#*:}"
+    done
+}

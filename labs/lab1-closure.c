@@ -1,0 +1,262 @@
+/*
+ * Lab 1: closure-captured state.
+ *
+ * The lesson: a closure keeps alive everything it captured, for as long as
+ * someone keeps the closure. Put closures in a table that only grows (an
+ * event listener list, a callback registry) and every context they captured
+ * stays in memory with them.
+ *
+ * The seed (shared/seeds/000_...txt, "closure") shows three facts in JS:
+ *
+ *     var foo = function () {
+ *       var local = "i m a local outside";
+ *       (function () { console.log(local); }());  // inner sees outer
+ *     };
+ *     ...
+ *     var bar = function () {
+ *       var local = "i m a local inside";
+ *       return function () { return local; };     // returned closure
+ *     };
+ *     var baz = bar();
+ *     console.log(baz());      // `local` is still alive: baz holds it
+ *
+ * and then warns: "this closure kind vars and global vars are not gonna be
+ * released soon. If there are too many of them, the memory could run out."
+ *
+ * C has no closures. The C idiom is a function pointer plus a pointer to
+ * an environment on the heap: the code, and the variables it captured.
+ * Whoever holds the pair decides how long the environment lives.
+ *
+ * Modes, the leak and its fixes side by side:
+ *   retain   handlers are registered and never removed: the table, and
+ *            every 1 MiB context it points to, grows each iteration.
+ *            Valgrind: "still reachable" (a pointer still exists).
+ *   lose     the table slot is overwritten without freeing the old
+ *            context. Valgrind: "definitely lost" (no pointer exists).
+ *   release  each handler is unregistered and freed after use: flat.
+ *   narrow   the handler captures only the one field it needs, not the
+ *            whole context: a few bytes per iteration instead of 1 MiB.
+ *
+ * Run it:  make lab1      or   build/leaklab run 1 --mode retain
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../harness/lab.h"
+#include "../harness/probe.h"
+
+static const struct lab_mode modes[] = {
+    {"retain", "rlimit", NULL,
+     "Handlers never removed: every captured 1 MiB context stays alive"},
+    {"lose", "rlimit", NULL,
+     "Slot overwritten without free: the old context is lost for good"},
+    {"release", "rlimit", NULL,
+     "Unregister and free after use: memory stays flat"},
+    {"narrow", "rlimit", NULL,
+     "Capture one field, not the whole context: bytes, not MiB, per handler"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct lab_info lab = {
+    .number = 1,
+    .title = "closure-captured state",
+    .takeaway = "A listener table that only grows keeps every captured "
+                "context alive",
+    .showcase = "retain",
+    .modes = modes,
+    .default_size = 1 << 20,   /* 1 MiB of context per request */
+    .default_iterations = 50,
+};
+
+/* ------------------------------------------------------------------------
+ * A closure in C
+ * --------------------------------------------------------------------- */
+
+/* Code plus the environment it captured. */
+struct closure {
+    const char *(*fn)(const struct closure *self);  /* the code */
+    void *env;                                      /* captured, on the heap */
+};
+
+/* Fact 1: the inner function sees the outer's local, because the outer
+ * hands it over (here by pointer: the inner runs while the outer is live). */
+static const char *print_captured(const struct closure *self)
+{
+    return self->env;
+}
+
+static void foo_inner_sees_outer(void)
+{
+    char local[] = "i m a local outside";
+    struct closure inner = {print_captured, local};
+    printf("inner sees outer:      %s\n", inner.fn(&inner));
+}
+
+/* Fact 2: the outer cannot see the inner's local. In C that is a compile
+ * error, so there is nothing to run: `local` below exists only inside the
+ * braces, and only a closure that captured it could hand it out. */
+static void foo_outer_cannot_see_inner(void)
+{
+    {
+        const char *local = "i m local inside";
+        (void)local;
+    }
+    /* printf("%s\n", local);   error: 'local' undeclared */
+    printf("outer sees inner:      (no: 'local' is out of scope here)\n");
+}
+
+/* Fact 3: a returned closure keeps its environment alive. bar() has
+ * returned, yet baz can still reach `local`, because bar copied it to the
+ * heap and baz holds the pointer. Nobody frees it until baz is dropped.
+ * Returns a closure whose env is NULL if malloc fails. */
+static struct closure bar(void)
+{
+    const char text[] = "i m a local inside";
+    char *local = malloc(sizeof text);
+    if (local != NULL)
+        memcpy(local, text, sizeof text);
+    return (struct closure){print_captured, local};
+}
+
+static void show_the_three_facts(void)
+{
+    foo_inner_sees_outer();
+    foo_outer_cannot_see_inner();
+    struct closure baz = bar();
+    if (baz.env == NULL)
+        lab_wall("malloc(19) failed before the lab began");
+    printf("returned closure:      %s\n", baz.fn(&baz));
+    free(baz.env);   /* dropping baz is what finally lets `local` go */
+    printf("-----------------------------------------------------------\n");
+}
+
+/* ------------------------------------------------------------------------
+ * The leak: a global listener table
+ * --------------------------------------------------------------------- */
+
+/* What one request carries: an id and a large body, like a Koa ctx. */
+struct request_ctx {
+    long id;                  /* the one field a handler actually needs */
+    size_t len;               /* bytes in body */
+    unsigned char body[];     /* the bulk: headers, payload, buffers */
+};
+
+/* What the narrow handler captures instead of the whole context. */
+struct narrow_env {
+    long id;                  /* copied out of the context */
+};
+
+static struct closure *listeners;  /* the global table of handlers */
+static size_t nlisteners;          /* handlers registered */
+static size_t listeners_cap;       /* slots allocated */
+static size_t held_bytes;          /* bytes this lab holds, for messages */
+
+/* The handlers. Both only need the id; one reaches it through the whole
+ * context, the other through a copy. */
+static const char *on_request(const struct closure *self)
+{
+    const struct request_ctx *ctx = self->env;
+    return ctx->id % 2 ? "odd" : "even";
+}
+
+static const char *on_request_narrow(const struct closure *self)
+{
+    const struct narrow_env *env = self->env;
+    return env->id % 2 ? "odd" : "even";
+}
+
+/* Builds a request context and touches every byte, so it is resident and
+ * shows up in rss. Exits 3 if malloc returns NULL. */
+static struct request_ctx *make_context(long id, size_t size)
+{
+    struct request_ctx *ctx = malloc(sizeof *ctx + size);
+    if (ctx == NULL)
+        lab_wall("malloc(%zu) for request %ld returned NULL, holding "
+                 "%.2f MiB", sizeof *ctx + size, id, held_bytes / 1048576.0);
+    ctx->id = id;
+    ctx->len = size;
+    memset(ctx->body, (int)(id & 0xff) | 1, size);
+    held_bytes += sizeof *ctx + size;
+    return ctx;
+}
+
+/* Appends a handler to the table, growing it by doubling. Exits 3 if the
+ * table cannot grow. */
+static void add_listener(struct closure handler)
+{
+    if (nlisteners == listeners_cap) {
+        size_t cap = listeners_cap ? 2 * listeners_cap : 16;
+        struct closure *grown = realloc(listeners, cap * sizeof *grown);
+        if (grown == NULL)
+            lab_wall("realloc of the listener table to %zu slots failed",
+                     cap);
+        listeners = grown;
+        listeners_cap = cap;
+    }
+    listeners[nlisteners++] = handler;
+}
+
+/* Calls every handler, as an event emitter does. Returns how many ran. */
+static size_t emit(void)
+{
+    size_t odd = 0;
+    for (size_t i = 0; i < nlisteners; i++)
+        odd += listeners[i].fn(&listeners[i])[0] == 'o';
+    return odd;
+}
+
+int main(int argc, char **argv)
+{
+    struct lab_args a;
+    lab_parse(&lab, argc, argv, &a);
+    const char *mode = a.mode->name;
+    if (!a.quiet)
+        show_the_three_facts();
+
+    probe_start(&lab, &a, argc, argv);
+    probe_sample(0, NULL);
+    for (long i = 1; i <= a.iterations; i++) {
+        struct request_ctx *ctx = make_context(i, a.size);
+
+        if (strcmp(mode, "retain") == 0) {
+            /* The bug: register, never unregister. */
+            add_listener((struct closure){on_request, ctx});
+            emit();
+        } else if (strcmp(mode, "lose") == 0) {
+            /* The worse bug: one slot, overwritten. The old context has
+             * no pointer left anywhere, so nothing can ever free it. */
+            if (nlisteners == 0)
+                add_listener((struct closure){on_request, ctx});
+            listeners[0] = (struct closure){on_request, ctx};
+            emit();
+        } else if (strcmp(mode, "release") == 0) {
+            /* The fix: unregister after use, and free what was captured. */
+            add_listener((struct closure){on_request, ctx});
+            emit();
+            nlisteners--;
+            free(ctx);
+            held_bytes -= sizeof *ctx + a.size;
+        } else { /* narrow */
+            /* The other fix: capture what you need, drop the rest. */
+            struct narrow_env *env = malloc(sizeof *env);
+            if (env == NULL)
+                lab_wall("malloc(%zu) returned NULL", sizeof *env);
+            env->id = ctx->id;
+            add_listener((struct closure){on_request_narrow, env});
+            emit();
+            free(ctx);
+            held_bytes -= sizeof *ctx + a.size - sizeof *env;
+        }
+        probe_sample(i, NULL);
+    }
+    probe_finish();
+
+    /* retain, lose and narrow leave their memory to the end on purpose:
+     * that is what Valgrind reports on. release cleans up completely. */
+    if (strcmp(mode, "release") == 0) {
+        free(listeners);
+        listeners = NULL;
+    }
+    return EXIT_DONE;
+}

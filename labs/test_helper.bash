@@ -1,0 +1,243 @@
+# test_helper.bash - running labs and asserting on what they recorded.
+#
+# Every .bats file starts with `load test_helper`. Then, in a test:
+#
+#   run_lab 1 --mode retain --iterations 20        # build/lab1, TSV in $TSV
+#   assert_success
+#   assert_grows_per_iter "$TSV" rss_kib 900        # at least 900 KiB/iter
+#
+#   leaklab_run 2 kill --cap 64M                    # through the runner
+#   assert_meta "$META" verdict killed
+#
+# The memory assertions read a TSV column by its header name, ignore the
+# '#' comment lines, and say what they saw when they fail. Sizes in KiB.
+# Students: use these to check your own fixes (see LESSONS.md).
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+LEAKLAB_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+BUILD=$(cd "${LEAKLAB_BUILD:-$LEAKLAB_ROOT/build}" && pwd)
+
+# --------------------------------------------------------------------------
+# Running things
+# --------------------------------------------------------------------------
+
+# run_lab N [LAB ARGS...] - runs build/labN quietly with a TSV of its own.
+# Sets TSV; leaves status and output as bats' `run` does.
+run_lab() {
+    local n=$1; shift
+    TSV=$BATS_TEST_TMPDIR/lab$n-$BATS_TEST_NUMBER-$RANDOM.tsv
+    run "$BUILD/lab$n" --quiet --tsv "$TSV" "$@"
+}
+
+# leaklab_run N MODE [RUNNER ARGS...] [-- LAB ARGS...] - one run through
+# the runner, records under $BATS_TEST_TMPDIR/out. Sets TSV and META.
+leaklab_run() {
+    local n=$1 mode=$2; shift 2
+    local out=$BATS_TEST_TMPDIR/out
+    TSV=$out/lab$n/$mode.tsv
+    META=$out/lab$n/$mode.meta
+    run "$BUILD/leaklab" run "$n" --mode "$mode" --quiet --out "$out" "$@"
+}
+
+# run_memcheck N [LAB ARGS...] - runs build/labN under Valgrind memcheck
+# with a full leak check. Sets VGLOG to its report. Memory errors make
+# `status` 99; leaks do not (read them with leak_bytes).
+run_memcheck() {
+    local n=$1; shift
+    skip_if_sanitized "Valgrind cannot run a sanitizer build"
+    VGLOG=$BATS_TEST_TMPDIR/memcheck-$n-$BATS_TEST_NUMBER.log
+    run valgrind --tool=memcheck --leak-check=full --show-leak-kinds=all \
+        --errors-for-leak-kinds=none --error-exitcode=99 \
+        --log-file="$VGLOG" "$BUILD/lab$n" --quiet "$@"
+}
+
+# skip_if_sanitized REASON - under `make sanitize` the allocator is ASan's:
+# malloc's own numbers (mallinfo2) and Valgrind mean nothing there.
+skip_if_sanitized() {
+    [[ -z ${LEAKLAB_SANITIZER:-} ]] || skip "$1"
+}
+
+# expected_rlimit_kind - "rlimit", or "kill" under ASan (see leaklab.c).
+expected_rlimit_kind() {
+    [[ ${LEAKLAB_SANITIZER:-} == address ]] && echo kill || echo rlimit
+}
+
+# kib SIZE - a size such as 64K or 1M, in KiB (numfmt does the parsing).
+kib() {
+    echo $(( $(numfmt --from=iec "$1") / 1024 ))
+}
+
+# --------------------------------------------------------------------------
+# Reading records
+# --------------------------------------------------------------------------
+
+# tsv_column FILE COLUMN - the column's values, one per data row.
+tsv_column() {
+    awk -F'\t' -v want="$2" '
+        /^#/ { next }
+        !hdr { for (i = 1; i <= NF; i++) if ($i == want) c = i; hdr = 1
+               if (!c) { print "no column " want > "/dev/stderr"; exit 1 }
+               next }
+        { print $c }' "$1"
+}
+
+# tsv_rows FILE - how many data rows.
+tsv_rows() {
+    awk '!/^#/ { n++ } END { print (n ? n - 1 : 0) }' "$1"
+}
+
+# meta_value FILE KEY - one value from a runner's .meta.
+meta_value() {
+    sed -n "s/^$2=//p" "$1" | head -n 1
+}
+
+# tsv_stats FILE COLUMN - "rows first last min max slope" over the rows
+# from iteration 1 on (iteration 0 is the baseline before any work);
+# slope is the least-squares growth per iteration.
+tsv_stats() {
+    awk -F'\t' -v want="$2" '
+        /^#/ { next }
+        !hdr { for (i = 1; i <= NF; i++) { if ($i == want) c = i; if ($i == "iter") it = i }
+               hdr = 1; next }
+        NR && $it >= 1 {
+            x = $it; y = $c; n++
+            if (n == 1) { first = y; min = y; max = y }
+            last = y; if (y < min) min = y; if (y > max) max = y
+            sx += x; sy += y; sxx += x * x; sxy += x * y
+        }
+        END {
+            d = n * sxx - sx * sx
+            printf "%d %s %s %s %s %.3f\n", n, first, last, min, max,
+                   (d > 0 ? (n * sxy - sx * sy) / d : 0)
+        }' "$1"
+}
+
+# leak_bytes VGLOG KIND - bytes Valgrind put under KIND ("definitely lost",
+# "still reachable", ...); 0 when it says no leaks are possible.
+leak_bytes() {
+    if grep -q 'All heap blocks were freed -- no leaks are possible' "$1"; then
+        echo 0
+        return
+    fi
+    sed -n "s/.*$2: \([0-9,]*\) bytes in.*/\1/p" "$1" | tr -d , | head -n 1 |
+        grep . || echo 0
+}
+
+# --------------------------------------------------------------------------
+# Memory assertions
+# --------------------------------------------------------------------------
+
+# assert_grows_per_iter FILE COLUMN MIN_KIB - the column rises by at least
+# MIN_KIB per iteration (least-squares slope from iteration 1 on).
+assert_grows_per_iter() {
+    local n first last min max slope
+    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    awk -v s="$slope" -v m="$3" 'BEGIN { exit !(s >= m) }' ||
+        fail "$2 grows by $slope KiB per iteration; expected at least $3 (over $n rows of $1)"
+}
+
+# assert_slope_between FILE COLUMN LO_KIB HI_KIB - growth per iteration
+# (least-squares) lies in [LO, HI].
+assert_slope_between() {
+    local n first last min max slope
+    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    awk -v s="$slope" -v lo="$3" -v hi="$4" 'BEGIN { exit !(s >= lo && s <= hi) }' ||
+        fail "$2 grows by $slope KiB per iteration; expected between $3 and $4 (over $n rows of $1)"
+}
+
+# assert_flat FILE COLUMN TOL_KIB - from iteration 1 on, the column stays
+# within TOL_KIB of itself (max - min).
+assert_flat() {
+    local n first last min max slope
+    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    [[ $n -gt 0 ]] || fail "$1 has no rows after the baseline"
+    (( max - min <= $3 )) ||
+        fail "$2 moves by $((max - min)) KiB (from $min to $max); expected at most $3 (over $n rows of $1)"
+}
+
+# assert_growth_below FILE COLUMN KIB - last row minus the baseline row
+# (iteration 0) is below KIB.
+assert_growth_below() {
+    local g
+    g=$(growth "$1" "$2")
+    (( g < $3 )) || fail "$2 grew by $g KiB over the run; expected less than $3 ($1)"
+}
+
+# assert_growth_at_least FILE COLUMN KIB - last row minus baseline >= KIB.
+assert_growth_at_least() {
+    local g
+    g=$(growth "$1" "$2")
+    (( g >= $3 )) || fail "$2 grew by $g KiB over the run; expected at least $3 ($1)"
+}
+
+# growth FILE COLUMN - last value minus first (the baseline), in KiB.
+growth() {
+    local values
+    values=$(tsv_column "$1" "$2")
+    echo $(( $(tail -n 1 <<<"$values") - $(head -n 1 <<<"$values") ))
+}
+
+# assert_peak_below FILE COLUMN KIB - no row reaches KIB.
+assert_peak_below() {
+    local peak
+    peak=$(tsv_column "$1" "$2" | sort -n | tail -n 1)
+    (( peak < $3 )) || fail "$2 peaked at $peak KiB; expected below $3 ($1)"
+}
+
+# assert_every_row FILE 'EXPRESSION' - an awk expression over the column
+# names holds on every data row, e.g. 'produced == consumed + depth'.
+assert_every_row() {
+    local header prog="" i=1 col bad
+    header=$(awk '/^#/ { next } { print; exit }' "$1")
+    for col in $header; do prog+="$col = \$$i; "; i=$((i + 1)); done
+    bad=$(awk -F'\t' "/^#/ { next } !hdr { hdr = 1; next }
+                      { $prog if (!($2)) print \"row \" NR \": \" \$0 }" "$1")
+    [[ -n $header ]] || fail "$1 has no header"
+    [[ -z $bad ]] || fail "not on every row of $1: $2
+$(head -n 5 <<<"$bad")"
+}
+
+# assert_rows_whole FILE - every data row has every column, all numbers:
+# what a crash or a SIGKILL must never break.
+assert_rows_whole() {
+    local bad
+    bad=$(awk -F'\t' '
+        /^#/ { next }
+        !hdr { n = NF; hdr = 1; next }
+        NF != n { print "row " NR " has " NF " fields, not " n; next }
+        { for (i = 1; i <= NF; i++) if ($i !~ /^-?[0-9]+(\.[0-9]+)?$/) { print "row " NR ": " $0; next } }
+        END { if (!hdr) print "no header" }' "$1")
+    [[ -z $bad ]] || fail "torn rows in $1: $bad"
+}
+
+# assert_meta FILE KEY VALUE - the runner recorded KEY=VALUE.
+assert_meta() {
+    local got
+    got=$(meta_value "$1" "$2")
+    [[ $got == "$3" ]] || fail "$1: $2=$got; expected $2=$3
+$(cat "$1")"
+}
+
+# assert_leak KIND VGLOG [MIN_BYTES] - Valgrind put at least MIN_BYTES
+# (default 1) under KIND.
+assert_leak() {
+    local b
+    b=$(leak_bytes "$2" "$1")
+    (( b >= ${3:-1} )) || fail "Valgrind reports $b bytes $1; expected at least ${3:-1} ($2)"
+}
+
+# refute_leak KIND VGLOG - Valgrind put nothing under KIND.
+refute_leak() {
+    local b
+    b=$(leak_bytes "$2" "$1")
+    (( b == 0 )) || fail "Valgrind reports $b bytes $1; expected none ($2)"
+}
+
+# assert_memcheck_clean VGLOG - no invalid reads, writes or frees.
+assert_memcheck_clean() {
+    grep -q 'ERROR SUMMARY: 0 errors' "$1" ||
+        fail "memcheck found errors: $(grep 'ERROR SUMMARY' "$1")"
+}

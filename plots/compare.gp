@@ -1,0 +1,36 @@
+# compare.gp - rss per iteration for every mode of one lab, overlaid: the
+# leak and its fixes on one chart.
+#
+# plot.sh runs it after a file of its own that sets files and names (one
+# word per mode), out, ttl, caption, ymax, ptn (points every ptn rows) and
+# term ("files" for PNG and SVG, "text" for the terminal), and draws the
+# caps and the verdict markers.
+load 'plots/style.gp'
+
+set title ttl font ",34"
+set label 100 caption at screen 0.5, screen 0.035 center font ",28"
+set yrange [0:ymax]
+set ylabel "rss (MiB)"
+
+if (term eq "text") {
+    eval text_terminal
+    unset label 100
+    set key outside bottom center horizontal noreverse nobox
+    unset grid
+    set bmargin 4
+    set title ttl
+    plot for [i=1:words(files)] word(files, i) \
+        using "iter":(column("rss_kib")/1024.) with lines title word(names, i)
+} else {
+    do for [fmt in "png svg"] {
+        if (fmt eq "png") { eval png_terminal } else { eval svg_terminal }
+        set output out.".".fmt
+        plot for [i=1:words(files)] word(files, i) \
+            using "iter":(column("rss_kib")/1024.) with linespoints ls i \
+            lw (i < 4 ? 11 - 2.5 * i : 3) pointinterval ptn \
+            title word(names, i)
+        # Earlier modes are drawn wider, so a mode that runs exactly on top
+        # of another (lose over retain) still shows both colours.
+        unset output
+    }
+}
