@@ -55,13 +55,13 @@ $(LABS): lab%: deps build
 	@rm -rf $(OUT)/lab$*
 	@$(if $(LAB$*_PREP),$(MAKE) --no-print-directory $(LAB$*_PREP))
 	$(BUILD)/leaklab run $* --quiet --out $(OUT) -- $(LAB$*_ARGS)
-	@plots/plot.sh $(OUT)/lab$*
-	@if [ -t 1 ]; then plots/plot.sh --text $(OUT)/lab$*; fi
+	@LEAKLAB_BUILD=$(BUILD) plots/plot.sh $(OUT)/lab$*
+	@if [ -t 1 ]; then LEAKLAB_BUILD=$(BUILD) plots/plot.sh --text $(OUT)/lab$*; fi
 	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"
 
 # The suite, then one plain closing line counted from bats' TAP report.
 BATS_RUN = mkdir -p $(OUT)/test && \
-	$(BATS) --print-output-on-failure --report-formatter tap -o $(OUT)/test \
+	LEAKLAB_BUILD=$${LEAKLAB_BUILD:-$(BUILD)} $(BATS) --print-output-on-failure --report-formatter tap -o $(OUT)/test \
 	  $(1) labs/; rc=$$?; \
 	awk '/^ok .* \# skip/ { s++; next } /^ok / { p++ } /^not ok / { f++ } \
 	  END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' \

@@ -17,8 +17,8 @@
 #include "probe.h"
 
 static const struct lab_mode modes[] = {
-    {"sample", "rlimit", NULL, "probe_sample() against a bare pread"},
-    {NULL, NULL, NULL, NULL},
+    {"sample", "rlimit", NULL, "probe_sample() against a bare pread", NULL},
+    {0},
 };
 
 static const struct lab_info bench = {

@@ -159,7 +159,16 @@ static void print_describe(const struct lab_info *lab)
                m->name, m->caption);
         if (m->cap)
             printf("\tcap.%s=%s", m->name, m->cap);
+        if (m->wall)
+            printf("\twall.%s=%s", m->name, m->wall);
     }
+    if (lab->extra_columns && *lab->extra_columns) {
+        printf("\tcolumns=");
+        for (const char *c = lab->extra_columns; *c; c++)
+            putchar(*c == '\t' ? ',' : *c);
+    }
+    if (lab->y2_columns)
+        printf("\ty2=%s", lab->y2_columns);
     const char *sanitizer = "none";
 #if defined(__SANITIZE_ADDRESS__)
     sanitizer = "address";

@@ -29,6 +29,8 @@ struct lab_mode {
     const char *cap_kind;  /* wall it demonstrates: "rlimit" or "kill" */
     const char *cap;       /* classroom cap the runner uses, or NULL (default) */
     const char *caption;   /* one-line takeaway, shown under its chart */
+    const char *wall;      /* how its exit 3 reads on a chart ("FATAL: heap
+                              limit"), or NULL for "limit: exit 3" */
 };
 
 /* A flag of the lab's own, beyond the common ones lab_parse() handles. */
@@ -48,7 +50,11 @@ struct lab_info {
     uint64_t default_size;           /* --size when not given (bytes) */
     long default_iterations;         /* --iterations when not given */
     const char *extra_columns;       /* TSV columns after the common six,
-                                        tab-separated, or NULL */
+                                        tab-separated, or NULL. Charts draw
+                                        those ending in _kib as memory */
+    const char *y2_columns;          /* extra columns charts draw on a
+                                        second axis (counts), comma-separated,
+                                        or NULL */
     const struct lab_option *options;/* the lab's own flags, NULL-terminated */
     /* Called for each of the lab's own flags; arg is NULL for a flag that
      * takes none. Returns false when the value is bad (lab_parse then

@@ -389,6 +389,9 @@ static int run_one(const struct run_plan *plan)
     else
         fprintf(f, "signal=%d\nsignal_name=SIG%s\n", WTERMSIG(status),
                 sigabbrev_np(WTERMSIG(status)));
+    const char *wall_text = desc_mode(lab, "wall", plan->mode);
+    if (wall_text && strcmp(verdict, "limit") == 0)
+        fprintf(f, "wall=%s\n", wall_text);
     if (killed_by)
         fprintf(f, "killed_by=%s\n", killed_by);
     if (watchdog_rss)

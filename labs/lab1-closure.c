@@ -48,14 +48,15 @@
 
 static const struct lab_mode modes[] = {
     {"retain", "rlimit", NULL,
-     "Handlers never removed: every captured 1 MiB context stays alive"},
+     "Handlers never removed: every captured 1 MiB context stays alive", NULL},
     {"lose", "rlimit", NULL,
-     "Slot overwritten without free: the old context is lost for good"},
+     "Slot overwritten without free: the old context is lost for good", NULL},
     {"release", "rlimit", NULL,
-     "Unregister and free after use: memory stays flat"},
+     "Unregister and free after use: memory stays flat", NULL},
     {"narrow", "rlimit", NULL,
-     "Capture one field, not the whole context: bytes, not MiB, per handler"},
-    {NULL, NULL, NULL, NULL},
+     "Capture one field, not the whole context: bytes, not MiB, per handler",
+     NULL},
+    {0},
 };
 
 static const struct lab_info lab = {

@@ -106,6 +106,13 @@ for m in "${metas[@]}"; do
         echo "out = $(gp_str "$dir/$mode")"
         echo "ttl = $(gp_str "Lab ${lab#lab}: $(meta "$m" title) - $mode")"
         echo "caption = $(gp_str "$(meta "$m" caption)")"
+        # The lab's own columns: memory (_kib) on the left axis, the
+        # counts it names in y2= on the right one.
+        mem_cols=$(describe columns | tr ',' '\n' | grep '_kib$' | tr '\n' ' ' || true)
+        y2_cols=$(describe y2 | tr ',' ' ')
+        echo "mem_cols = $(gp_str "$mem_cols")"
+        echo "y2_cols = $(gp_str "$y2_cols")"
+        echo "y2_label = $(gp_str "${y2_cols// /, } (count)")"
         # Draw the cap when it is near the data; otherwise name it.
         if [[ $kind != none ]] && awk -v c="$cap_mib" -v d="$max" 'BEGIN { exit !(c <= 3 * d) }'; then
             echo "ymax = $(ymax_for "$max" "$cap_mib")"

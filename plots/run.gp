@@ -2,13 +2,25 @@
 # the cap as a dashed line, and a marker where and how the run ended.
 #
 # plot.sh runs it after a file of its own that sets tsv, out (the path
-# without extension), ttl, caption and ymax, and draws the cap line and the
-# verdict marker (labels and arrows numbered below 100).
+# without extension), ttl, caption, ymax, mem_cols (the lab's own _kib
+# columns, drawn as memory too) and y2_cols (counts, drawn on a second
+# axis), and draws the cap line and the verdict marker (labels and arrows
+# numbered below 100).
 load 'plots/style.gp'
 
 set title ttl font ",34"
 set label 100 caption at screen 0.5, screen 0.035 center font ",28"
 set yrange [0:ymax]
+
+# The second axis only when there is something for it: gnuplot rejects a
+# y2 axis with no data even when the loop that feeds it is empty.
+y2_plot = ""
+if (strlen(y2_cols) > 0) {
+    set y2tics nomirror
+    set y2label y2_label
+    set y2range [0:*]
+    y2_plot = ', for [i=1:words(y2_cols)] tsv using "iter":(column(word(y2_cols, i))) axes x1y2 with lines ls (8 - i) dt (3, 3) title word(y2_cols, i)." (right axis)"'
+}
 
 do for [fmt in "png svg"] {
     if (fmt eq "png") { eval png_terminal } else { eval svg_terminal }
@@ -19,7 +31,10 @@ do for [fmt in "png svg"] {
              title "heap_total", \
          tsv using "iter":(column("heap_used_kib")/1024.) with lines ls 3 \
              dt (6, 4) title "heap_used", \
+         for [i=1:words(mem_cols)] tsv \
+             using "iter":(column(word(mem_cols, i))/1024.) with lines \
+             ls (3 + i) title word(mem_cols, i), \
          (exists("capnote") ? NaN : 1/0) with lines ls 10 \
-             title (exists("capnote") ? capnote : "")
+             title (exists("capnote") ? capnote : "") @y2_plot
     unset output
 }
