@@ -23,7 +23,6 @@ for pkg in "$@"; do
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
-echo "deps: installing ${missing[*]}"
 if [[ $(id -u) -eq 0 ]]; then
     sudo=()
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
@@ -33,6 +32,7 @@ else
     echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
     exit 1
 fi
+echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" \
