@@ -193,7 +193,9 @@ enum { OPT_TSV = 1000, OPT_DESCRIBE, OPT_OWN /* + index of the lab's own */ };
 void lab_parse(const struct lab_info *lab, int argc, char **argv,
                struct lab_args *out)
 {
-    snprintf(progname, sizeof progname, "lab%d", lab->number);
+    const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+    snprintf(progname, sizeof progname, "%s",
+             base ? base + 1 : argc > 0 ? argv[0] : "lab");
     *out = (struct lab_args){
         .mode = &lab->modes[0],
         .iterations = lab->default_iterations,

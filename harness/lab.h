@@ -102,7 +102,7 @@ noreturn void lab_fail(const char *path);  /* "path: strerror(errno)", 1 */
 noreturn void lab_wall(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
-/* The program's name for messages ("lab1"). */
+/* The program's name for messages ("lab1"): argv[0] without its path. */
 const char *lab_progname(void);
 
 #endif
