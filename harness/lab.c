@@ -143,6 +143,8 @@ static void print_help(const struct lab_info *lab)
                  o->arg ? o->arg : "");
         printf("      %-18s %s\n", flag, o->help);
     }
+    if (lab->notes)
+        printf("\n%s\n", lab->notes);
     printf("\nExit codes: 0 done, 1 runtime error, 2 bad usage, "
            "3 memory wall.\n");
 }

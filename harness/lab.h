@@ -62,6 +62,8 @@ struct lab_info {
     bool (*on_option)(const char *name, const char *arg);
     const char *positional;          /* e.g. "SRC DST", or NULL for none */
     int min_positional, max_positional;
+    const char *notes;               /* extra --help paragraph (how common
+                                        flags apply to this lab), or NULL */
 };
 
 /* What lab_parse() hands back. */
