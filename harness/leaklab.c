@@ -553,12 +553,15 @@ static int cmd_run(int argc, char **argv)
                         "(MemAvailable %.0f MiB); not starting lab%d %s",
                         mib(plan.cap), mib(available), number, m);
         const char *san = desc_get(&lab, "sanitizer");
-        if (san && strcmp(san, "address") == 0 &&
+        if (san && strcmp(san, "none") != 0 &&
             strcmp(plan.cap_kind, "rlimit") == 0) {
-            fprintf(stderr, "leaklab: lab%d is built with AddressSanitizer, "
+            /* ASan and TSan both map terabytes of shadow memory. */
+            fprintf(stderr, "leaklab: lab%d is built with %s, "
                     "which reserves terabytes of address space, so "
                     "RLIMIT_AS cannot cap it; capping with the kill "
-                    "watchdog instead\n", number);
+                    "watchdog instead\n", number,
+                    strcmp(san, "thread") == 0 ? "ThreadSanitizer"
+                                               : "AddressSanitizer");
             plan.cap_kind = "kill";
         }
         run_one(&plan);

@@ -241,3 +241,47 @@ assert_memcheck_clean() {
     grep -q 'ERROR SUMMARY: 0 errors' "$1" ||
         fail "memcheck found errors: $(grep 'ERROR SUMMARY' "$1")"
 }
+
+# --------------------------------------------------------------------------
+# Labs 4 and 5: rows, files and error lines
+# --------------------------------------------------------------------------
+
+# last_value FILE COLUMN - the column's value on the last data row.
+last_value() {
+    tsv_column "$1" "$2" | tail -n 1
+}
+
+# max_value FILE COLUMN - the column's largest value over all data rows.
+max_value() {
+    tsv_column "$1" "$2" | sort -n | tail -n 1
+}
+
+# assert_same_rows FILE1 FILE2 COLUMNS - two runs recorded the same values
+# in COLUMNS (comma-separated names), row for row: what a run that does not
+# depend on the scheduler or the clock must do.
+assert_same_rows() {
+    local a b col
+    for col in ${3//,/ }; do
+        a=$(tsv_column "$1" "$col") b=$(tsv_column "$2" "$col")
+        [[ $a == "$b" ]] || fail "column $col differs between $1 and $2:
+$(diff <(echo "$a") <(echo "$b") | head -n 6)"
+    done
+}
+
+# assert_same_file EXPECTED ACTUAL - byte for byte (cmp), sizes included.
+assert_same_file() {
+    [[ -e $2 ]] || fail "$2 does not exist"
+    cmp "$1" "$2" >/dev/null 2>&1 ||
+        fail "$2 differs from $1: $(cmp "$1" "$2" 2>&1 | head -n 1) ($(stat -c %s "$1") vs $(stat -c %s "$2") bytes)"
+}
+
+# assert_error_line PATH TEXT - after `run --separate-stderr`: exit 1, and
+# stderr is exactly one line naming PATH and TEXT (a strerror message).
+assert_error_line() {
+    assert_failure 1
+    local n
+    n=$(printf '%s' "$stderr" | grep -c '')
+    [[ $n -eq 1 ]] || fail "expected one line on stderr, got $n:
+$stderr"
+    [[ $stderr == *"$1: $2"* ]] || fail "expected '$1: $2' on stderr, got: $stderr"
+}
