@@ -16,13 +16,14 @@ LAB_NUMS := $(foreach s,$(LAB_SRCS),$(call lab_num,$(s)))
 LABS     := $(addprefix lab,$(LAB_NUMS))
 LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
 HARNESS  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o
-TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe
+TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
+            $(BUILD)/shortio.so
 
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
-        fonts-dejavu-core clang libclang-rt-14-dev heaptrack
+        fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils
 
-.PHONY: all build deps test memcheck sanitize bench clean help charts $(LABS)
+.PHONY: all build deps test memcheck sanitize tsan bench clean help charts $(LABS)
 
 all: deps build $(LABS)
 	@echo "Charts: $(foreach n,$(LAB_NUMS),$(OUT)/lab$(n)/compare.png)"
@@ -42,6 +43,14 @@ $(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/lab.o
 $(BUILD)/bench-probe: harness/bench-probe.c $(HARNESS)
 	$(CC) $(CFLAGS) -o $@ $^
 
+# Wall time and wait4's peak rss of one command, for make bench.
+$(BUILD)/bench-run: harness/bench-run.c
+	$(CC) $(CFLAGS) -o $@ $<
+
+# LD_PRELOAD shim: short reads, short writes and EINTR, for lab 5's tests.
+$(BUILD)/shortio.so: harness/shortio.c
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 # build/labN from labs/labN-*.c and the harness.
 define lab_rule
 $(BUILD)/lab$(call lab_num,$(1)): $(1) $(HARNESS)
@@ -56,8 +65,41 @@ $(LABS): lab%: deps build
 	@$(if $(LAB$*_PREP),$(MAKE) --no-print-directory $(LAB$*_PREP))
 	$(BUILD)/leaklab run $* --quiet --out $(OUT) -- $(LAB$*_ARGS)
 	@LEAKLAB_BUILD=$(BUILD) plots/plot.sh $(OUT)/lab$*
-	@if [ -t 1 ]; then LEAKLAB_BUILD=$(BUILD) plots/plot.sh --text $(OUT)/lab$*; fi
+	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then LEAKLAB_BUILD=$(BUILD) plots/plot.sh --text $(OUT)/lab$*; fi
 	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"
+
+# make slides: every lab, then the deck, $(OUT)/slides.pdf (16:9, a title
+# page, then per lab its comparison and its showcase run). The labs are
+# the ones discovered above; no text charts in between.
+.PHONY: slides massif example
+slides: TEXT_CHARTS = no
+slides: deps build $(LABS)
+	@LEAKLAB_BUILD=$(BUILD) plots/slides.sh $(OUT)
+
+# make massif LAB=N [MODE=M]: that mode under Valgrind's massif, beside the
+# probe's own numbers: $(OUT)/labN/M-massif.png|svg (PAGES=yes for
+# --pages-as-heap). MODE defaults to the lab's showcase.
+massif: deps build
+	@[[ "$(LAB)" =~ ^[0-9]+$$ ]] || { echo "usage: make massif LAB=N [MODE=M] [PAGES=yes]" >&2; exit 2; }
+	@$(if $(LAB$(LAB)_PREP),$(MAKE) --no-print-directory $(LAB$(LAB)_PREP))
+	@PAGES=$(PAGES) LEAKLAB_BUILD=$(BUILD) plots/massif.sh $(LAB) $(MODE) $(OUT) -- $(LAB$(LAB)_ARGS)
+
+# make example: README's opening chart, plots/example-lab1.png (800x450),
+# redrawn from a fresh `make lab1`. The one generated file that is
+# committed, so that README shows a chart before anything has run.
+example: TEXT_CHARTS = no
+example: deps build lab1
+	@LEAKLAB_BUILD=$(BUILD) plots/plot.sh --formats small $(OUT)/lab1
+	cp $(OUT)/lab1/compare-small.png plots/example-lab1.png
+
+# Lab 5 copies a file the runner does not make: generate one first.
+LAB5_INPUT := $(OUT)/lab5/input.bin
+LAB5_ARGS  := $(LAB5_INPUT) $(OUT)/lab5/copy.bin
+LAB5_PREP  := lab5-input
+.PHONY: lab5-input
+lab5-input: $(BUILD)/lab5
+	@mkdir -p $(dir $(LAB5_INPUT))
+	$(BUILD)/lab5 --make-input 32M $(LAB5_INPUT)
 
 # The suite, then one plain closing line counted from bats' TAP report.
 BATS_RUN = mkdir -p $(OUT)/test && \
@@ -76,12 +118,28 @@ memcheck: deps build
 # ASan + UBSan build of everything, in its own directory, with the whole
 # suite run against it.  RLIMIT_AS cannot cap ASan (it reserves terabytes
 # of address space), so the runner switches those runs to the kill watchdog.
-sanitize: deps
+sanitize: deps tsan
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan build \
 	  CFLAGS='-std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined'
 	@export LEAKLAB_BUILD=$(BUILD)/asan LEAKLAB_SANITIZER=address \
 	  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1; \
 	  $(call BATS_RUN,)
+
+# ThreadSanitizer build of lab 4 (the one lab with threads) and the
+# runner, in its own directory, and lab 4's tests against it. Any race
+# report fails the run (exitcode 66).
+TSAN_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+tsan: deps
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS='$(TSAN_CFLAGS)' \
+	  $(BUILD)/tsan/lab4 $(BUILD)/tsan/leaklab
+	@mkdir -p $(OUT)/tsan && \
+	  LEAKLAB_BUILD=$(BUILD)/tsan LEAKLAB_SANITIZER=thread \
+	  TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+	  $(BATS) --print-output-on-failure --report-formatter tap -o $(OUT)/tsan \
+	    labs/lab4-queue.bats; rc=$$?; \
+	  awk '/^ok .* \# skip/ { s++; next } /^ok / { p++ } /^not ok / { f++ } \
+	    END { printf "tsan: %d passed, %d failed, %d skipped\n", p, f, s }' \
+	    $(OUT)/tsan/report.tap; exit $$rc
 
 bench: deps build
 	@harness/bench.sh $(BUILD) $(OUT)/bench
@@ -94,8 +152,12 @@ help:
 	@echo "make labN       one lab, every mode: $(LABS)"
 	@echo "make test       the bats suite: every lab shows what its lesson claims"
 	@echo "make memcheck   only the Valgrind leak verdicts"
-	@echo "make sanitize   the suite against an ASan+UBSan build"
+	@echo "make sanitize   the suite against an ASan+UBSan build (and make tsan)"
+	@echo "make tsan       lab 4's tests against a ThreadSanitizer build"
 	@echo "make bench      speed, as ratios against a reference timed in the same run"
+	@echo "make slides     every lab, then the classroom deck: $(OUT)/slides.pdf (16:9)"
+	@echo "make massif LAB=N [MODE=M]  one mode under Valgrind massif, beside the probe"
+	@echo "make example    redraw README's chart, plots/example-lab1.png"
 	@echo "make deps       install the Debian packages: $(DEBS)"
 	@echo "make build      compile into $(BUILD)/;  make clean  removes $(BUILD)/ and $(OUT)/"
 

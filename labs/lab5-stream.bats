@@ -1,0 +1,265 @@
+#!/usr/bin/env bats
+# Lab 5: stream copy. Each test copies files and checks what came out, byte
+# for byte (cmp), and the memory the lab recorded; none looks at the clock.
+
+load test_helper
+
+MODES="slurp stream zerocopy"
+
+setup() {
+    D=$BATS_TEST_TMPDIR
+}
+
+# input SIZE - a test file of SIZE bytes; prints its path.
+input() {
+    "$BUILD/lab5" --make-input "$1" "$D/in-$1" || return 1
+    echo "$D/in-$1"
+}
+
+@test "--make-input writes exactly SIZE bytes, the same bytes every time" {
+    run "$BUILD/lab5" --make-input 1000001 "$D/a"
+    assert_success
+    [[ $(stat -c %s "$D/a") -eq 1000001 ]]
+    "$BUILD/lab5" --make-input 1000001 "$D/b"
+    assert_same_file "$D/a" "$D/b"
+    # Not a run of zeros or a repeated block: no 4 KiB block repeats.
+    [[ $(split -b 4096 --filter=md5sum "$D/a" | sort | uniq -d | wc -l) -eq 0 ]]
+}
+
+@test "every mode copies byte for byte: sizes 0, 1, buffer-1, buffer, buffer+1, large" {
+    local mode size src
+    for size in 0 1 65535 65536 65537 3145733; do
+        src=$(input $size)
+        for mode in $MODES; do
+            run_lab 5 --mode $mode "$src" "$D/out-$mode-$size"
+            assert_success
+            assert_same_file "$src" "$D/out-$mode-$size"
+        done
+    done
+}
+
+@test "stream copies byte for byte with a 4 KiB buffer: sizes 4095, 4096, 4097" {
+    local size src
+    for size in 4095 4096 4097 1048577; do
+        src=$(input $size)
+        run_lab 5 --mode stream --buffer 4K "$src" "$D/out-$size"
+        assert_success
+        assert_same_file "$src" "$D/out-$size"
+    done
+}
+
+@test "short reads, short writes and EINTR on every call still copy byte for byte" {
+    skip_if_sanitized "the sanitizer runtime must be the first preload"
+    local mode src
+    src=$(input 1000003)
+    for mode in $MODES; do
+        LD_PRELOAD=$BUILD/shortio.so run_lab 5 --mode $mode "$src" "$D/out-$mode"
+        assert_success
+        assert_same_file "$src" "$D/out-$mode"
+    done
+}
+
+@test "one row per MiB copied, copied_kib counting up to the size" {
+    local src
+    src=$(input 8M)
+    run_lab 5 --mode stream "$src" "$D/out"
+    assert_success
+    [[ $(tsv_rows "$TSV") -eq 9 ]] || fail "$(tsv_rows "$TSV") rows; expected the baseline and 8"
+    assert_every_row "$TSV" "copied_kib == iter * 1024"
+    run_lab 5 --mode stream --buffer 4M "$src" "$D/out"
+    assert_success
+    assert_every_row "$TSV" "copied_kib == iter * 4096 && iter <= 2"
+}
+
+@test "stream: rss stays flat from row to row" {
+    run_lab 5 --mode stream "$(input 16M)" "$D/out"
+    assert_success
+    assert_flat "$TSV" rss_kib 256
+}
+
+@test "stream and zerocopy: peak rss does not depend on the file's size" {
+    local mode small big
+    for mode in stream zerocopy; do
+        leaklab_run 5 $mode -- "$(input 2M)" "$D/small"
+        assert_success
+        assert_meta "$META" verdict finished
+        small=$(meta_value "$META" peak_rss_kib)
+        leaklab_run 5 $mode -- "$(input 32M)" "$D/big"
+        assert_success
+        big=$(meta_value "$META" peak_rss_kib)
+        (( big - small < 512 )) ||
+            fail "$mode: peak rss $small KiB for 2 MiB, $big KiB for 32 MiB"
+    done
+}
+
+@test "slurp: peak rss grows with the file's size" {
+    local small big
+    leaklab_run 5 slurp --cap 256M -- "$(input 2M)" "$D/small"
+    assert_success
+    small=$(meta_value "$META" peak_rss_kib)
+    leaklab_run 5 slurp --cap 256M -- "$(input 32M)" "$D/big"
+    assert_success
+    assert_meta "$META" verdict finished
+    big=$(meta_value "$META" peak_rss_kib)
+    (( big - small >= 29 * 1024 )) ||
+        fail "peak rss $small KiB for 2 MiB, $big KiB for 32 MiB: expected 30 MiB more"
+    assert_grows_per_iter "$TSV" rss_kib 900
+}
+
+@test "slurp: a file bigger than the cap hits the wall, and leaves no DST" {
+    leaklab_run 5 slurp -- "$(input 32M)" "$D/copy"
+    assert_success
+    assert_meta "$META" verdict killed      # the classroom cap: kill at 24 MiB
+    [[ ! -e $D/copy ]] || fail "a partial $D/copy was left behind"
+}
+
+@test "slurp under an rlimit cap: malloc fails and the lab says why, exit 3" {
+    skip_if_sanitized "RLIMIT_AS cannot cap a sanitizer build"
+    leaklab_run 5 slurp --cap 16M --cap-kind rlimit -- "$(input 32M)" "$D/copy"
+    assert_success
+    assert_meta "$META" verdict limit
+    assert_output --partial "all of $D/in-32M has to fit in memory at once"
+    [[ ! -e $D/copy ]]
+    [[ -z $(find "$D" -name '.copy.lab5-*') ]] || fail "temporary left behind"
+}
+
+@test "zerocopy uses copy_file_range between regular files" {
+    local src
+    src=$(input 3M)
+    run "$BUILD/lab5" --mode zerocopy "$src" "$D/out"
+    assert_success
+    assert_line --partial "via copy_file_range"
+    assert_same_file "$src" "$D/out"
+}
+
+@test "zerocopy falls back to sendfile when DST is a FIFO" {
+    local src
+    src=$(input 3M)
+    mkfifo "$D/fifo"
+    cat "$D/fifo" >"$D/out" &
+    run "$BUILD/lab5" --mode zerocopy "$src" "$D/fifo"
+    wait
+    assert_success
+    assert_line --partial "via sendfile"
+    assert_same_file "$src" "$D/out"
+    [[ -p $D/fifo ]] || fail "the FIFO was replaced"
+}
+
+@test "zerocopy falls back to read/write when SRC is a FIFO" {
+    local src
+    src=$(input 3M)
+    mkfifo "$D/fifo"
+    cat "$src" >"$D/fifo" &
+    run "$BUILD/lab5" --mode zerocopy "$D/fifo" "$D/out"
+    wait
+    assert_success
+    assert_line --partial "via read/write"
+    assert_same_file "$src" "$D/out"
+}
+
+@test "an existing device is written directly, not replaced" {
+    local mode src
+    src=$(input 100K)
+    for mode in $MODES; do
+        run_lab 5 --mode $mode "$src" /dev/null
+        assert_success
+        [[ -c /dev/null ]] || fail "/dev/null is no longer a character device"
+    done
+}
+
+@test "errors: a missing source" {
+    local mode
+    for mode in $MODES; do
+        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$D/nope" "$D/out"
+        assert_error_line "$D/nope" "No such file or directory"
+    done
+}
+
+@test "errors: a source that is a directory" {
+    local mode
+    for mode in $MODES; do
+        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$D" "$D/out"
+        assert_error_line "$D" "Is a directory"
+    done
+}
+
+@test "errors: a destination directory that does not exist" {
+    local mode src
+    src=$(input 100K)
+    for mode in $MODES; do
+        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$src" "$D/no/such/dir/out"
+        assert_error_line "$D/no/such/dir/out" "No such file or directory"
+    done
+}
+
+@test "errors: a full disk (/dev/full) is ENOSPC" {
+    local mode src
+    src=$(input 100K)
+    for mode in $MODES; do
+        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$src" /dev/full
+        assert_error_line /dev/full "No space left on device"
+    done
+}
+
+@test "a copy that fails halfway leaves DST as it was, and no temporary" {
+    local mode src
+    src=$(input 3M)
+    for mode in $MODES; do
+        echo "the old contents" >"$D/out"
+        # Files may not grow past 1 MiB: the write fails with EFBIG.
+        run --separate-stderr bash -c 'ulimit -f 1024; exec "$@"' _ \
+            "$BUILD/lab5" --quiet --mode $mode "$src" "$D/out"
+        assert_error_line "$D/out" "File too large"
+        [[ $(cat "$D/out") == "the old contents" ]] || fail "$mode: DST was touched"
+        run --separate-stderr bash -c 'ulimit -f 1024; exec "$@"' _ \
+            "$BUILD/lab5" --quiet --mode $mode "$src" "$D/new"
+        assert_error_line "$D/new" "File too large"
+        [[ ! -e $D/new ]] || fail "$mode: a partial $D/new was left behind"
+        [[ -z $(find "$D" -name '.*.lab5-*') ]] || fail "$mode: temporary left behind: $(find "$D" -name '.*.lab5-*')"
+    done
+}
+
+@test "--iterations and --size do not apply: one line, exit 2" {
+    run --separate-stderr "$BUILD/lab5" --iterations 3 a b
+    assert_failure 2
+    [[ $stderr == "lab5: --iterations does not apply to lab5"* ]] || fail "stderr: $stderr"
+    run --separate-stderr "$BUILD/lab5" a
+    assert_failure 2
+    [[ $stderr == "lab5: missing DST"* ]] || fail "stderr: $stderr"
+    run "$BUILD/lab5" --help
+    assert_success
+    assert_output --partial "--iterations and --size do"
+}
+
+@test "memcheck: every mode frees everything, no errors" {
+    local mode src
+    src=$(input 300K)
+    for mode in $MODES; do
+        run_memcheck 5 --mode $mode "$src" "$D/out-$mode"
+        assert_success
+        assert_memcheck_clean "$VGLOG"
+        grep -q 'All heap blocks were freed -- no leaks are possible' "$VGLOG" ||
+            fail "$mode: $(grep -A6 'HEAP SUMMARY' "$VGLOG")"
+        assert_same_file "$src" "$D/out-$mode"
+    done
+}
+
+# The challenge in LESSONS.md, chapter 5: a copy mode of your own (splice
+# through a pipe, mmap, ...) that is byte-exact at the edge sizes and keeps
+# peak rss within 512 KiB of stream's, whatever the size. zerocopy passes;
+# point LAB5_CHALLENGE_MODE at your own mode to check yours.
+@test "challenge: byte-exact at every edge size, peak rss flat" {
+    local mode=${LAB5_CHALLENGE_MODE:-zerocopy} size src small big
+    for size in 0 1 65535 65536 65537 3145733; do
+        src=$(input $size)
+        run_lab 5 --mode "$mode" "$src" "$D/out-$size"
+        assert_success
+        assert_same_file "$src" "$D/out-$size"
+    done
+    leaklab_run 5 stream -- "$(input 2M)" "$D/small"
+    small=$(meta_value "$META" peak_rss_kib)
+    leaklab_run 5 "$mode" -- "$(input 32M)" "$D/big"
+    assert_meta "$META" verdict finished
+    big=$(meta_value "$META" peak_rss_kib)
+    (( big - small < 512 )) || fail "$mode peaked at $big KiB on 32 MiB; stream at $small KiB on 2 MiB"
+}

@@ -1,0 +1,426 @@
+/*
+ * Lab 5: stream copy.
+ *
+ * The lesson: to copy a file you never need the whole file in memory. Read
+ * it all first and memory grows with the file, until a big enough file
+ * meets the wall; move it through a small fixed buffer and memory stays
+ * flat whatever the size. Faster still, let the kernel copy it and keep no
+ * buffer at all.
+ *
+ * The first seed (shared/seeds/000_...txt, "big file") copies a file in
+ * Node twice:
+ *
+ *     reader = fs.createReadStream('in.txt');
+ *     writer = fs.createWriteStream('out.txt');
+ *     reader.on('data', function(chunk) { writer.write(chunk); });
+ *     reader.on('end', function() { writer.end(); });
+ * or
+ *     fs.createReadStream('in.txt').pipe(fs.createWriteStream('out.txt'));
+ *
+ * The second seed (004_...txt) calls the whole-file read the "hidden"
+ * (隐性) class of leak: harmless for a small file, fatal for a large one.
+ * Asked what to do when reading or writing big files runs out of memory,
+ * its author answers: use streams.
+ *
+ * Modes, the leak and its two fixes side by side:
+ *   slurp     read the whole file into one buffer, then write it (Node's
+ *             fs.readFile + fs.writeFile). Peak rss is the file's size.
+ *   stream    a --buffer (64 KiB) read/write loop that copes with short
+ *             reads, short writes and EINTR. Peak rss is flat.
+ *   zerocopy  copy_file_range(2), else sendfile(2), else the stream loop
+ *             where the kernel refuses both. No buffer in user space.
+ *
+ * Correctness, in every mode: a regular-file DST is written to a temporary
+ * file beside it and renamed over DST only when the copy is complete, so a
+ * failed copy never leaves a partial file under DST's name. A DST that
+ * exists and is not a regular file (a FIFO, /dev/null, /dev/full) is
+ * written directly. Every failure is one line, path and strerror, exit 1.
+ *
+ * Run it:  make lab5      or   build/lab5 --make-input 64M in.bin &&
+ *                              build/leaklab run 5 -- in.bin out.bin
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../harness/lab.h"
+#include "../harness/probe.h"
+
+static const struct lab_mode modes[] = {
+    {"slurp", "kill", "24M",
+     "Read it all, then write: peak rss grows with the file's size", NULL},
+    {"stream", "rlimit", NULL,
+     "A 64 KiB buffer in a loop: rss flat whatever the file's size", NULL},
+    {"zerocopy", "rlimit", NULL,
+     "copy_file_range: the kernel copies, no buffer in user space", NULL},
+    {0},
+};
+
+static const struct lab_option options[] = {
+    {"buffer", "SIZE", "stream's buffer (default 64K); a row per max(1M, "
+                       "SIZE) copied"},
+    {"make-input", "SIZE", "write SIZE bytes of test data to PATH and exit "
+                           "(usage: --make-input SIZE PATH)"},
+    {0},
+};
+
+static uint64_t buffer_size = 64 << 10;  /* --buffer */
+static uint64_t make_input_size;         /* --make-input SIZE */
+static bool make_input;                  /* --make-input was given */
+
+/* Returns false for a size that is not a size (or a zero buffer). */
+static bool on_option(const char *name, const char *arg)
+{
+    if (strcmp(name, "buffer") == 0)
+        return parse_size(arg, &buffer_size) && buffer_size > 0 &&
+               buffer_size <= (1ULL << 30);
+    make_input = true;
+    return parse_size(arg, &make_input_size);
+}
+
+static const struct lab_info lab = {
+    .number = 5,
+    .title = "stream copy",
+    .takeaway = "Copy through a small buffer, or let the kernel copy: "
+                "never hold the whole file",
+    .showcase = "slurp",
+    .modes = modes,
+    .default_size = 64 << 10,
+    .default_iterations = 0,
+    .extra_columns = "copied_kib",
+    .options = options,
+    .on_option = on_option,
+    .positional = "SRC DST",
+    .min_positional = 0,   /* main() checks: 2, or 1 with --make-input */
+    .max_positional = 2,
+    .notes = "Lab 5 copies SRC to DST once, so --iterations and --size do "
+             "not apply (exit 2):\nits rows come one per MiB copied "
+             "(copied_kib), or one per --buffer when that\nis larger. "
+             "--make-input SIZE PATH writes a test file quickly.",
+};
+
+/* ------------------------------------------------------------------------
+ * The destination: a temporary file, renamed into place on success
+ * --------------------------------------------------------------------- */
+
+static const char *src_path, *dst_path;  /* as given, for messages */
+static char tmp_path[PATH_MAX];          /* the temporary, "" once gone */
+
+/* Runs at every exit: a copy that did not finish leaves no file behind. */
+static void remove_temporary(void)
+{
+    if (tmp_path[0] != '\0')
+        unlink(tmp_path);
+}
+
+/* Opens DST for writing. A FIFO or device is opened as it is; anything
+ * else is created as ".NAME.lab5-XXXXXX" in DST's directory, with DST's
+ * mode if DST exists, else `mode`. Exits 1 naming DST on failure. */
+static int open_destination(mode_t mode)
+{
+    struct stat st;
+    if (stat(dst_path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            errno = EISDIR;
+            lab_fail(dst_path);
+        }
+        if (!S_ISREG(st.st_mode)) {
+            int fd = open(dst_path, O_WRONLY | O_CLOEXEC);
+            if (fd < 0)
+                lab_fail(dst_path);
+            return fd;
+        }
+        mode = st.st_mode & 07777;
+    }
+    const char *slash = strrchr(dst_path, '/');
+    int dirlen = slash ? (int)(slash - dst_path) + 1 : 0;
+    if (snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.lab5-XXXXXX", dirlen,
+                 dst_path, dst_path + dirlen) >= (int)sizeof tmp_path) {
+        tmp_path[0] = '\0';
+        errno = ENAMETOOLONG;
+        lab_fail(dst_path);
+    }
+    int fd = mkostemp(tmp_path, O_CLOEXEC);
+    if (fd < 0) {
+        tmp_path[0] = '\0';
+        lab_fail(dst_path);   /* e.g. its directory does not exist */
+    }
+    if (fchmod(fd, mode) < 0)
+        lab_fail(dst_path);
+    return fd;
+}
+
+/* Closes DST and, for a temporary, renames it over DST. Exits 1 naming
+ * DST on failure (the temporary is removed at exit). */
+static void commit_destination(int fd)
+{
+    if (close(fd) < 0)
+        lab_fail(dst_path);
+    if (tmp_path[0] != '\0') {
+        if (rename(tmp_path, dst_path) < 0)
+            lab_fail(dst_path);
+        tmp_path[0] = '\0';
+    }
+}
+
+/* Writes all of buf, retrying after a signal and after a short write.
+ * Exits 1 naming DST on failure (ENOSPC on a full disk, EFBIG, ...). */
+static void write_all(int fd, const unsigned char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            lab_fail(dst_path);
+        if (n == 0) {          /* no progress and no error: treat as full */
+            errno = ENOSPC;
+            lab_fail(dst_path);
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Rows: one per MiB (or per buffer, if larger) copied
+ * --------------------------------------------------------------------- */
+
+static uint64_t row_every;   /* bytes between rows */
+static uint64_t next_row;    /* take a row when progress reaches this */
+static long row;             /* rows taken, after the baseline */
+static uint64_t last_copied; /* copied_kib of the last row, in bytes */
+
+/* Takes the rows that `progress` bytes are due, recording `copied`. */
+static void rows_due(uint64_t progress, uint64_t copied)
+{
+    while (progress >= next_row) {
+        int64_t extra[1] = {(int64_t)(copied / 1024)};
+        probe_sample(++row, extra);
+        next_row += row_every;
+        last_copied = copied;
+    }
+}
+
+/* The last row, if the copy ended between two rows. */
+static void final_row(uint64_t copied)
+{
+    if (copied != last_copied || row == 0) {
+        int64_t extra[1] = {(int64_t)(copied / 1024)};
+        probe_sample(++row, extra);
+        last_copied = copied;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * The three copies. Each returns the bytes copied, or exits.
+ * --------------------------------------------------------------------- */
+
+/* slurp: one buffer the size of the file (grown if the file grows), read
+ * 1 MiB at a time so each row shows it filling, then one write_all.
+ * Exits 3 when the buffer cannot be had: the file does not fit. */
+static uint64_t copy_slurp(int in, int out, off_t size_hint)
+{
+    size_t cap = size_hint > 0 ? (size_t)size_hint : 1 << 20, len = 0;
+    unsigned char *buf = malloc(cap);
+    for (;;) {
+        if (buf == NULL)
+            lab_wall("slurp: no memory for a %.1f MiB buffer: all of %s "
+                     "has to fit in memory at once", mib(cap), src_path);
+        if (len == cap) {                  /* the file grew as we read */
+            unsigned char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL)
+                free(buf);
+            buf = bigger;
+            cap *= 2;
+            continue;
+        }
+        size_t want = cap - len < (1 << 20) ? cap - len : 1 << 20;
+        ssize_t n = read(in, buf + len, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            lab_fail(src_path);
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        rows_due(len, 0);   /* nothing written yet: it is all in memory */
+    }
+    write_all(out, buf, len);
+    final_row(len);     /* before the free: this is the peak */
+    free(buf);
+    return len;
+}
+
+/* stream: read what there is (a short read is fine), write all of it. */
+static uint64_t copy_stream(int in, int out, uint64_t copied)
+{
+    unsigned char *buf = malloc(buffer_size);
+    if (buf == NULL)
+        lab_wall("stream: malloc(%llu) for the buffer returned NULL",
+                 (unsigned long long)buffer_size);
+    for (;;) {
+        ssize_t n = read(in, buf, buffer_size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            lab_fail(src_path);
+        if (n == 0)
+            break;
+        write_all(out, buf, (size_t)n);
+        copied += (uint64_t)n;
+        rows_due(copied, copied);
+    }
+    free(buf);
+    return copied;
+}
+
+/* The kernel says it cannot do this copy this way, as opposed to the copy
+ * failing (ENOSPC, EIO): try the next way. */
+static bool refused(int err)
+{
+    return err == EINVAL || err == EXDEV || err == ENOSYS ||
+           err == EOPNOTSUPP || err == EBADF || err == ESPIPE;
+}
+
+/* A failed in-kernel copy: name DST for write-side errors, else SRC. */
+static noreturn void fail_kernel_copy(void)
+{
+    bool dst = errno == ENOSPC || errno == EDQUOT || errno == EFBIG ||
+               errno == EPIPE || errno == EROFS;
+    lab_fail(dst ? dst_path : src_path);
+}
+
+static const char *copied_via = "read/write";  /* what zerocopy used */
+
+/* zerocopy: copy_file_range, then sendfile, then the stream loop. Both
+ * calls move the file offsets, so each fallback goes on from where the
+ * last one stopped. */
+static uint64_t copy_zero(int in, int out, off_t size_hint)
+{
+    uint64_t copied = 0;
+    for (int way = 0; way < 2; way++) {
+        copied_via = way == 0 ? "copy_file_range" : "sendfile";
+        for (;;) {
+            ssize_t n = way == 0
+                ? copy_file_range(in, NULL, out, NULL, row_every, 0)
+                : sendfile(out, in, NULL, row_every);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && refused(errno))
+                break;                     /* try the next way */
+            if (n < 0)
+                fail_kernel_copy();
+            if (n == 0 && copied == 0 && size_hint == 0)
+                break;   /* /proc files say size 0 and copy 0: read them */
+            if (n == 0)
+                return copied;
+            copied += (uint64_t)n;
+            rows_due(copied, copied);
+        }
+    }
+    copied_via = "read/write (the kernel refused both)";
+    return copy_stream(in, out, copied);
+}
+
+/* ------------------------------------------------------------------------
+ * --make-input: test data, quickly
+ * --------------------------------------------------------------------- */
+
+/* Writes `size` bytes of xorshift64 output, so that a shifted, dropped or
+ * repeated block never compares equal. Returns nothing; exits 1 on error. */
+static void write_input(uint64_t size)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    int out = open_destination(0666 & ~mask);
+    static uint64_t block[(1 << 20) / 8];
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    while (size > 0) {
+        for (size_t i = 0; i < sizeof block / 8; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            block[i] = x;
+        }
+        size_t n = size < sizeof block ? (size_t)size : sizeof block;
+        write_all(out, (const unsigned char *)block, n);
+        size -= n;
+    }
+    commit_destination(out);
+}
+
+int main(int argc, char **argv)
+{
+    struct lab_args a;
+    lab_parse(&lab, argc, argv, &a);
+    if (a.iterations_given || a.size_given)
+        lab_usage("%s does not apply to lab5: it copies SRC to DST once "
+                  "(see --help)", a.iterations_given ? "--iterations"
+                                                     : "--size");
+    if (a.npositional != (make_input ? 1 : 2))
+        lab_usage(make_input ? "--make-input wants one PATH after SIZE"
+                  : a.npositional == 0
+                      ? "missing SRC DST (usage: lab5 [OPTIONS] SRC DST)"
+                      : "missing DST (usage: lab5 [OPTIONS] SRC DST)");
+    /* Past RLIMIT_FSIZE, write should fail with EFBIG and we clean up,
+     * rather than die of SIGXFSZ and leave the temporary behind. */
+    signal(SIGXFSZ, SIG_IGN);
+    atexit(remove_temporary);
+
+    if (make_input) {
+        dst_path = a.positional[0];
+        write_input(make_input_size);
+        return EXIT_DONE;
+    }
+    src_path = a.positional[0];
+    dst_path = a.positional[1];
+    const char *mode = a.mode->name;
+
+    int in = open(src_path, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        lab_fail(src_path);
+    struct stat st;
+    if (fstat(in, &st) < 0)
+        lab_fail(src_path);
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        lab_fail(src_path);
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    int out = open_destination(st.st_mode & 0777 & ~mask);
+
+    row_every = buffer_size > (1 << 20) ? buffer_size : 1 << 20;
+    next_row = row_every;
+    probe_start(&lab, &a, argc, argv);
+    int64_t zero[1] = {0};
+    probe_sample(0, zero);
+
+    uint64_t copied;
+    if (strcmp(mode, "slurp") == 0)
+        copied = copy_slurp(in, out, st.st_size);
+    else if (strcmp(mode, "stream") == 0)
+        copied = copy_stream(in, out, 0);
+    else
+        copied = copy_zero(in, out, st.st_size);
+    final_row(copied);
+    close(in);
+    commit_destination(out);
+    probe_finish();
+    if (!a.quiet)
+        printf("%s: copied %llu bytes from %s to %s via %s\n", mode,
+               (unsigned long long)copied, src_path, dst_path,
+               strcmp(mode, "zerocopy") == 0 ? copied_via
+               : strcmp(mode, "slurp") == 0  ? "one whole-file buffer"
+                                             : "read/write");
+    return EXIT_DONE;
+}
