@@ -15,6 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Valgrind's client requests are macros in a header; without the header
+ * (valgrind not installed) $LEAKLAB_VG_MONITOR is simply never honoured. */
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#define VALGRIND_MONITOR_COMMAND(command) ((void)(command), 1)
+#endif
+
 static struct {
     int statm_fd;             /* /proc/self/statm, kept open for pread */
     int tsv_fd;               /* the TSV, O_APPEND, or -1 for none */
@@ -23,6 +32,7 @@ static struct {
     int nextra;               /* how many extra columns the lab declared */
     int quiet;                /* no human table */
     struct timespec t0;       /* when probe_start ran */
+    const char *vg_monitor;   /* $LEAKLAB_VG_MONITOR under Valgrind, or NULL */
 } P = {.statm_fd = -1, .tsv_fd = -1};
 
 /* stdout gets a static buffer so that printing the table never shows up
@@ -59,6 +69,9 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
     P.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     if (P.statm_fd < 0)
         lab_fail("/proc/self/statm");
+
+    const char *monitor = getenv("LEAKLAB_VG_MONITOR");
+    P.vg_monitor = RUNNING_ON_VALGRIND && monitor && *monitor ? monitor : NULL;
 
     P.nextra = 0;
     if (lab->extra_columns && *lab->extra_columns) {
@@ -114,9 +127,26 @@ struct probe_reading probe_read(void)
     return r;
 }
 
+/* Runs $LEAKLAB_VG_MONITOR with "{iter}" replaced by iter (the first
+ * one). Valgrind prints its own complaint if the command is unknown; a
+ * command too long for the buffer is not run at all, rather than cut. */
+static void vg_monitor(long iter)
+{
+    char cmd[1024];
+    const char *mark = strstr(P.vg_monitor, "{iter}");
+    int len = mark ? snprintf(cmd, sizeof cmd, "%.*s%ld%s",
+                              (int)(mark - P.vg_monitor), P.vg_monitor, iter,
+                              mark + 6)
+                   : snprintf(cmd, sizeof cmd, "%s", P.vg_monitor);
+    if (len > 0 && (size_t)len < sizeof cmd)
+        (void)VALGRIND_MONITOR_COMMAND(cmd);
+}
+
 struct probe_reading probe_sample(long iter, const int64_t *extra)
 {
     struct probe_reading r = probe_read();
+    if (P.vg_monitor)
+        vg_monitor(iter);
     if (P.tsv_fd >= 0) {
         /* t_ms goes out as integer microseconds split in two: formatting
          * a double would cost more than the pread itself. */

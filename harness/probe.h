@@ -14,6 +14,13 @@
  *
  * Each TSV row goes out in one write(2) to a file opened with O_APPEND, so
  * a SIGKILL never leaves half a row behind, and rows already written stay.
+ *
+ * Under Valgrind, $LEAKLAB_VG_MONITOR names a monitor command (the ones
+ * vgdb sends) that every sample also runs, with "{iter}" replaced by the
+ * iteration: "snapshot out/lab1/retain-massif/iter-{iter}.massif" makes
+ * massif take a snapshot at the very point each TSV row is written (make
+ * massif), "leak_check summary increased" has memcheck report what grew
+ * since the last sample. Outside Valgrind it does nothing.
  */
 #ifndef LEAKLAB_PROBE_H
 #define LEAKLAB_PROBE_H

@@ -285,3 +285,53 @@ assert_error_line() {
 $stderr"
     [[ $stderr == *"$1: $2"* ]] || fail "expected '$1: $2' on stderr, got: $stderr"
 }
+
+# --------------------------------------------------------------------------
+# Charts, slides and documents (slides.bats)
+# --------------------------------------------------------------------------
+
+# png_size FILE - "WIDTH HEIGHT" from the PNG's IHDR chunk (bytes 16-23,
+# two big-endian 32-bit numbers).
+png_size() {
+    od -An -tu1 -j16 -N8 "$1" |
+        awk '{ printf "%d %d\n", (($1 * 256 + $2) * 256 + $3) * 256 + $4,
+                                 (($5 * 256 + $6) * 256 + $7) * 256 + $8 }'
+}
+
+# assert_png_size FILE WIDTH HEIGHT
+assert_png_size() {
+    [[ -s $1 ]] || fail "$1 is missing or empty"
+    local size
+    size=$(png_size "$1")
+    [[ $size == "$2 $3" ]] || fail "$1 is ${size/ /x}; expected $2x$3"
+}
+
+# pdf_pages FILE - how many pages pdfinfo counts.
+pdf_pages() {
+    pdfinfo "$1" | awk '/^Pages:/ { print $2 }'
+}
+
+# --------------------------------------------------------------------------
+# Growth per step and walls (labs 2 and 3)
+# --------------------------------------------------------------------------
+
+# assert_step FILE COLUMN KIB PCT - the column grows by KIB per iteration
+# (least-squares slope from iteration 1 on), within PCT percent of it.
+assert_step() {
+    local n first last min max slope
+    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    [[ $n -ge 2 ]] || fail "$1 has $n rows after the baseline; a step needs 2"
+    awk -v s="$slope" -v k="$3" -v p="$4" 'BEGIN { d = s - k; if (d < 0) d = -d; exit !(d <= k * p / 100) }' ||
+        fail "$2 grows by $slope KiB per iteration; expected $3 within $4% (over $n rows of $1)"
+}
+
+# last_iter FILE - the iteration of the last whole row.
+last_iter() {
+    tsv_column "$1" iter | tail -n 1
+}
+
+# wall_iteration TEXT - the N in the "iteration N" a lab's wall message
+# names (labs 2 and 3), or nothing.
+wall_iteration() {
+    sed -n 's/.*iteration \([0-9][0-9]*\).*/\1/p' <<<"$1" | head -n 1
+}

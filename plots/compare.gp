@@ -7,14 +7,13 @@
 # caps and the verdict markers.
 load 'plots/style.gp'
 
-set title ttl font ",34"
-set label 100 caption at screen 0.5, screen 0.035 center font ",28"
 set yrange [0:ymax]
+# A run killed mid-iteration is marked past its last row: widen x to it.
+if (exists("xend")) { set xrange [0:xend] }
 set ylabel "rss (MiB)"
 
 if (term eq "text") {
     eval text_terminal
-    unset label 100
     set key outside bottom center horizontal noreverse nobox
     unset grid
     set bmargin 4
@@ -22,9 +21,11 @@ if (term eq "text") {
     plot for [i=1:words(files)] word(files, i) \
         using "iter":(column("rss_kib")/1024.) with lines title word(names, i)
 } else {
-    do for [fmt in "png svg"] {
-        if (fmt eq "png") { eval png_terminal } else { eval svg_terminal }
-        set output out.".".fmt
+    do for [fmt in fmts] {
+        eval terminal_for(fmt)
+        set title ttl font font_of(fmt, 34)
+        set label 100 caption at screen 0.5, screen 0.035 center font font_of(fmt, 28)
+        set output out.suffix_for(fmt)
         plot for [i=1:words(files)] word(files, i) \
             using "iter":(column("rss_kib")/1024.) with linespoints ls i \
             lw (i < 4 ? 11 - 2.5 * i : 3) pointinterval ptn \

@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# plot.sh [--text] OUT/labN - draw the charts for every run recorded there.
+# plot.sh [--text] [--formats "png svg ..."] OUT/labN - draw the charts for
+# every run recorded there.
 #
 #   OUT/labN/MODE.png|svg   one run: rss, heap_total, heap_used per iteration
 #   OUT/labN/compare.png|svg  rss of every mode, overlaid
 # With --text, print the comparison in the terminal instead (gnuplot dumb).
+# --formats picks what to write (default "png svg"): also "pdf", a
+# 1280x720 pt slide page per chart (make slides), and "small", an 800x450
+# PNG (MODE-small.png, compare-small.png: README's example). See style.gp.
 #
 # Everything a chart says comes from the records: the TSV rows and the
 # .meta the runner wrote (cap, cap kind, verdict, how it died).
 set -euo pipefail
 
-text=0
-if [[ ${1:-} == --text ]]; then text=1; shift; fi
-[[ $# -eq 1 && -d $1 ]] || { echo "usage: plot.sh [--text] OUT/labN" >&2; exit 2; }
+text=0 formats="png svg"
+while [[ $# -gt 1 ]]; do
+    case $1 in
+        --text)    text=1; shift ;;
+        --formats) formats=$2; shift 2 ;;
+        *)         break ;;
+    esac
+done
+[[ $# -eq 1 && -d $1 ]] || { echo "usage: plot.sh [--text] [--formats \"png svg pdf small\"] OUT/labN" >&2; exit 2; }
 dir=$(cd "$1" && pwd)
 cd "$(dirname "$0")/.."   # gnuplot scripts load plots/style.gp
 
@@ -79,12 +89,36 @@ cap_label() {   # "cap 256 MiB (kill: SIGKILL over it)"
     esac
 }
 
+# The highest rss in a TSV, in MiB: the comparison draws rss alone, so
+# its scale must not stretch to another column (lab 2's lazy heap_total).
+rss_max() {
+    awk -F'\t' '/^#/ { next }
+        !hdr { for (i = 1; i <= NF; i++) if ($i == "rss_kib") c = i; hdr = 1; next }
+        $c / 1024 > m { m = $c / 1024 }
+        END { printf "%.3f\n", m }' "$1"
+}
+
+# How a verdict label sits by its marker on the comparison: above and to
+# the left, where a rising line leaves room, unless the marker is in the
+# left half of the chart, where long text would run over the axis or over
+# the lines still rising to the right; there below and to the right.
+label_side() {
+    awk -v x="$1" -v span="$2" 'BEGIN { print (x < 0.5 * span ? "left offset 1.2, -1.2" : "right offset -1.2, 1.2") }'
+}
+
+# The x range to set when a marker lies past the last row (a run killed in
+# the middle of an iteration): up to the marker, with the 4% margin the
+# autoscaled axis gets. Prints nothing otherwise.
+xend_for() {
+    awk -v e="$1" -v l="$2" 'BEGIN { if (e > l) printf "xend = %.3f\n", e * 1.04 }'
+}
+
 ymax_for() {   # data max and cap (if drawn) with headroom
     awk -v d="$1" -v c="$2" 'BEGIN { m = d > c ? d : c; if (m < 1) m = 1; printf "%.3f\n", m * 1.15 }'
 }
 
 files=() names=()
-gmax=0
+gmax=0 xlast=0 xmark=0
 for m in "${metas[@]}"; do
     mode=$(meta "$m" mode)
     tsv=$dir/$mode.tsv
@@ -93,7 +127,8 @@ for m in "${metas[@]}"; do
     [[ $rows -gt 0 ]] || { echo "plot.sh: $tsv: no rows to plot" >&2; continue; }
     read -r ex ey < <(end_point "$m" "$last" "$rss")
     max=$(awk -v a="$max" -v b="$ey" 'BEGIN { print (a > b ? a : b) }')
-    gmax=$(awk -v a="$max" -v b="$gmax" 'BEGIN { print (a > b ? a : b) }')
+    gmax=$(awk -v a="$(rss_max "$tsv")" -v b="$ey" -v g="$gmax" 'BEGIN { m = a > b ? a : b; print (m > g ? m : g) }')
+    xlast=$(( last > xlast ? last : xlast )) xmark=$(( ex > xmark ? ex : xmark ))
     files+=("$tsv") names+=("$mode")
     [[ $text -eq 1 ]] && continue
 
@@ -102,6 +137,7 @@ for m in "${metas[@]}"; do
     settings=$(mktemp)
     {
         echo "load 'plots/style.gp'"
+        echo "fmts = $(gp_str "$formats")"
         echo "tsv = $(gp_str "$tsv")"
         echo "out = $(gp_str "$dir/$mode")"
         echo "ttl = $(gp_str "Lab ${lab#lab}: $(meta "$m" title) - $mode")"
@@ -117,16 +153,17 @@ for m in "${metas[@]}"; do
         if [[ $kind != none ]] && awk -v c="$cap_mib" -v d="$max" 'BEGIN { exit !(c <= 3 * d) }'; then
             echo "ymax = $(ymax_for "$max" "$cap_mib")"
             echo "set arrow 1 from graph 0, first $cap_mib to graph 1, first $cap_mib nohead ls 10 front"
-            echo "set label 1 $(gp_str "$(cap_label "$kind" "$cap_mib")") at graph 0.98, first $cap_mib right offset 0, 0.9 tc rgb okabe_vermilion front"
+            echo "set label 1 $(gp_str "$(cap_label "$kind" "$cap_mib")") at graph 0.02, first $cap_mib left offset 0, 0.9 tc rgb okabe_vermilion front"
         else
             echo "ymax = $(ymax_for "$max" 0)"
             if [[ $kind == none ]]; then
                 echo "capnote = 'no cap'"
             else
-                echo "capnote = $(gp_str "$(cap_label "$kind" "$cap_mib"), off the chart")"
+                echo "capnote = $(gp_str "$kind cap $cap_mib MiB ↑")"   # above the chart
             fi
         fi
         echo "set label 2 $(gp_str "$(verdict_label "$m")") at first $ex, first $ey right offset -1.2, 1.2 point ls 11 front"
+        xend_for "$ex" "$last"
     } >"$settings"
     gnuplot "$settings" plots/run.gp
     rm -f "$settings"
@@ -138,6 +175,7 @@ done
 settings=$(mktemp)
 {
     echo "load 'plots/style.gp'"
+    echo "fmts = $(gp_str "$formats")"
     echo "files = $(gp_str "${files[*]}")"
     echo "names = $(gp_str "${names[*]}")"
     echo "out = $(gp_str "$dir/compare")"
@@ -147,17 +185,17 @@ settings=$(mktemp)
     echo "term = '$([[ $text -eq 1 ]] && echo text || echo files)'"
     rows=$(awk -F'\t' '!/^#/ && NR > 1 { n++ } END { print n + 0 }' "${files[0]}")
     echo "ptn = $(( rows > 20 ? rows / 10 : 1 ))"
-    n=0 shown=""
+    n=0 shown="" dmax=$gmax   # caps qualify against the data, not each other
     for m in "${metas[@]}"; do
         kind=$(meta "$m" cap_kind)
         [[ $kind == none ]] && continue
         cap_mib=$(awk -v b="$(meta "$m" cap_bytes)" 'BEGIN { printf "%.0f\n", b / 1048576 }')
         [[ " $shown " == *" $cap_mib "* ]] && continue
-        awk -v c="$cap_mib" -v d="$gmax" 'BEGIN { exit !(c <= 3 * d) }' || continue
+        awk -v c="$cap_mib" -v d="$dmax" 'BEGIN { exit !(c <= 3 * d) }' || continue
         shown+=" $cap_mib" n=$((n + 1))
         gmax=$(awk -v a="$cap_mib" -v b="$gmax" 'BEGIN { print (a > b ? a : b) }')
         echo "set arrow $n from graph 0, first $cap_mib to graph 1, first $cap_mib nohead ls 10 front"
-        echo "set label $n $(gp_str "$(cap_label "$kind" "$cap_mib")") at graph 0.98, first $cap_mib right offset 0, 0.9 tc rgb okabe_vermilion front"
+        echo "set label $n $(gp_str "$(cap_label "$kind" "$cap_mib")") at graph 0.02, first $cap_mib left offset 0, 0.9 tc rgb okabe_vermilion front"
     done
     i=0
     for m in "${metas[@]}"; do
@@ -166,8 +204,9 @@ settings=$(mktemp)
         mode=$(meta "$m" mode)
         read -r rows last rss max < <(tsv_summary "$dir/$mode.tsv")
         read -r ex ey < <(end_point "$m" "$last" "$rss")
-        echo "set label $((20 + i)) $(gp_str "$mode: $(verdict_label "$m")") at first $ex, first $ey right offset -1.2, 1.2 point ls 11 front"
+        echo "set label $((20 + i)) $(gp_str "$mode:").\"\\n\".$(gp_str "$(verdict_label "$m")") at first $ex, first $ey $(label_side "$ex" $(( xmark > xlast ? xmark : xlast ))) point ls 11 front"
     done
+    xend_for "$xmark" "$xlast"
     echo "ymax = $(ymax_for "$gmax" 0)"
 } >"$settings"
 gnuplot "$settings" plots/compare.gp

@@ -8,9 +8,9 @@
 # numbered below 100).
 load 'plots/style.gp'
 
-set title ttl font ",34"
-set label 100 caption at screen 0.5, screen 0.035 center font ",28"
 set yrange [0:ymax]
+# A run killed mid-iteration is marked past its last row: widen x to it.
+if (exists("xend")) { set xrange [0:xend] }
 
 # The second axis only when there is something for it: gnuplot rejects a
 # y2 axis with no data even when the loop that feeds it is empty.
@@ -22,9 +22,11 @@ if (strlen(y2_cols) > 0) {
     y2_plot = ', for [i=1:words(y2_cols)] tsv using "iter":(column(word(y2_cols, i))) axes x1y2 with lines ls (8 - i) dt (3, 3) title word(y2_cols, i)." (right axis)"'
 }
 
-do for [fmt in "png svg"] {
-    if (fmt eq "png") { eval png_terminal } else { eval svg_terminal }
-    set output out.".".fmt
+do for [fmt in fmts] {
+    eval terminal_for(fmt)
+    set title ttl font font_of(fmt, 34)
+    set label 100 caption at screen 0.5, screen 0.035 center font font_of(fmt, 28)
+    set output out.suffix_for(fmt)
     plot tsv using "iter":(column("rss_kib")/1024.) with linespoints ls 1 \
              title "rss", \
          tsv using "iter":(column("heap_total_kib")/1024.) with lines ls 2 \

@@ -24,6 +24,7 @@ set style line 7 lc rgb okabe_black     lw 5 pt 1 ps 1.4
 set style line 10 lc rgb okabe_vermilion lw 4 dt (12, 8)
 set style line 11 lc rgb okabe_black    lw 4 pt 2 ps 4
 
+set encoding utf8
 set datafile separator "\t"
 set datafile commentschars "#"
 set grid ytics lc rgb "#bbbbbb" lw 1 dt 3
@@ -40,8 +41,38 @@ set offsets 0, graph 0.04, 0, 0
 set lmargin 12
 set bmargin 6.5
 
-# Terminals: a 1920x1080 PNG and an SVG of the same. The font is 30 pt on
-# a 1920-wide canvas: 20 pt once shown on a 1280x720 slide.
+# Terminals: a 1920x1080 PNG and an SVG of the same. The body font is
+# 30 pt, which pngcairo lays out at 96 dpi: 40 px tall on the 1920-wide
+# canvas, 26.7 px once the PNG is shown 1280 wide (a 1280x720 slide).
 png_terminal = 'set terminal pngcairo size 1920,1080 noenhanced font "DejaVu Sans,30" linewidth 1 background rgb "white"'
 svg_terminal = 'set terminal svg size 1920,1080 noenhanced font "DejaVu Sans,30" linewidth 1 background rgb "white"'
 text_terminal = 'set terminal dumb size 100,32 noenhanced'
+
+# The same chart in two more sizes, scaled as a whole so it looks the same:
+#
+# "pdf": one slide page for `make slides`. The page is 17.778 x 10 in, that
+# is 1280 x 720 pt (72 pt per inch): a 1280x720 page measured in points.
+# pdfcairo multiplies every font by its fontscale (0.5 unless told) and,
+# like pngcairo, lays text out at 96 dpi; with fontscale 0.75 a font named
+# N pt is drawn at N x 0.75 x 96/72 = N pt exactly (slides.bats measures
+# it with pdftotext -bbox). To look like the PNG shown 1280 wide, every
+# font is the PNG's times 1280/1920 x 4/3 = 8/9: the 30 pt body becomes
+# 26.7 pt, the 34 pt title 30.2 pt, and the smallest text on a slide, the
+# 28 pt caption, 24.9 pt: above the 18 pt a classroom's back row needs.
+# (On PowerPoint's own 16:9 page, 960 x 540 pt, 24.9 pt would be 18.7 pt.)
+# Line widths and point sizes were matched by eye against the PNG
+# (pdftoppm -scale-to-x 1920 on a page, side by side).
+#
+# "small": the 800x450 PNG README opens with: fonts times 800/1920.
+pdf_terminal = 'set terminal pdfcairo size 17.7778in,10in noenhanced font "DejaVu Sans,26.667" fontscale 0.75 linewidth 1.3333 pointscale 0.8 background rgb "white"'
+small_terminal = 'set terminal pngcairo size 800,450 noenhanced font "DejaVu Sans,12.5" linewidth 0.4167 pointscale 0.6 background rgb "white"'
+
+# For a format fmt ("png", "svg", "pdf" or "small"): the command that sets
+# its terminal, how much to scale the fonts a script names itself (the
+# title, the caption), and the end of the output file's name.
+terminal_for(fmt) = fmt eq "png" ? png_terminal : fmt eq "svg" ? svg_terminal : fmt eq "pdf" ? pdf_terminal : small_terminal
+font_scale(fmt) = fmt eq "pdf" ? 8.0 / 9 : fmt eq "small" ? 800.0 / 1920 : 1
+font_of(fmt, pt) = sprintf(",%.1f", pt * font_scale(fmt))
+suffix_for(fmt) = fmt eq "small" ? "-small.png" : ".".fmt
+# Which formats a script writes, unless plot.sh names others.
+if (!exists("fmts")) fmts = "png svg"

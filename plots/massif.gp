@@ -1,0 +1,36 @@
+# massif.gp - two instruments on one chart, per iteration: the probe's
+# heap_used (mallinfo2, in a normal run) and massif's snapshot (in a run
+# under Valgrind) of the same mode with the same arguments.
+#
+# massif.sh runs it after a file of its own that sets probe (the normal
+# run's TSV), massif (the snapshots as TSV), out, ttl, caption, and pages
+# (1 when massif ran with --pages-as-heap: its "heap" is then every page
+# mapped, and the probe's rss is the fair thing to set beside it).
+load 'plots/style.gp'
+
+set yrange [0:*]
+
+do for [fmt in fmts] {
+    eval terminal_for(fmt)
+    set title ttl font font_of(fmt, 34)
+    set label 100 caption at screen 0.5, screen 0.035 center font font_of(fmt, 28)
+    set output out.suffix_for(fmt)
+    if (pages) {
+        plot probe using "iter":(column("rss_kib")/1024.) with linespoints ls 1 \
+                 title "probe: rss", \
+             massif using "iter":(column("mem_heap_B")/1048576.) with lines ls 4 \
+                 title "massif: pages mapped"
+    } else {
+        # Widest first, so lines that run on top of each other (they
+        # should: that is the point) still show every colour.
+        plot massif using "iter":((column("mem_heap_B") + column("mem_heap_extra_B"))/1048576.) \
+                 with lines ls 4 lw 12 title "massif: heap + extra", \
+             massif using "iter":(column("mem_heap_B")/1048576.) with lines ls 2 lw 6 \
+                 title "massif: heap", \
+             probe using "iter":(column("heap_used_kib")/1024.) with linespoints ls 3 lw 3 \
+                 pointinterval 5 title "probe: heap_used", \
+             massif using "iter":(column("mem_stacks_B")/1048576.) with lines ls 5 \
+                 title "massif: stacks"
+    }
+    unset output
+}
