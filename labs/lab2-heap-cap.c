@@ -1,0 +1,238 @@
+/*
+ * Lab 2: heap growth to the cap.
+ *
+ * The lesson: a program that keeps everything it allocates grows until a
+ * wall stops it, and which wall it meets decides what it can still do.
+ * A budget the program keeps itself lets it say exactly what went wrong;
+ * an OS limit lets it say a little; an OOM killer lets it say nothing.
+ *
+ * The seed (shared/seeds/000_...txt, "heap memory") grows V8's heap:
+ *
+ *     var useMem = function () {
+ *       var size = 20 * 1024 * 1024;
+ *       var arr = new Array(size);
+ *       for (var i = 0; i < size; i++) {
+ *         arr[i] = 0;
+ *       }
+ *       return arr;
+ *     };
+ *     var total = [];
+ *     for (var j = 0; j < 15; j++) {
+ *       showMem();
+ *       total.push(useMem());
+ *     }
+ *     showMem();
+ *
+ * Each array is 20 Mi slots of 8 bytes: 160 MiB per iteration. Around
+ * 1.4 GB V8 stops with "FATAL ERROR: ... JavaScript heap out of memory".
+ *
+ * In C the array is malloc(n * 8) with every element written; `total` is a
+ * table of pointers that only grows. The modes are one per kind of wall:
+ *   budget   the lab keeps its own heap budget (--max-heap), as V8 keeps
+ *            --max-old-space-size: it refuses the allocation that would
+ *            cross it, prints a FATAL line with the totals, exits 3.
+ *   rlimit   no budget. The runner's RLIMIT_AS makes malloc return NULL;
+ *            the lab says which request failed and what it held, exits 3.
+ *   kill     no budget, no rlimit. The runner's watchdog SIGKILLs the lab
+ *            when its rss crosses the cap: no message, no last row.
+ *   lazy     allocates and never touches: heap_total climbs (reserved),
+ *            rss stays flat (nothing resident). Under RLIMIT_AS it still
+ *            fails, because the address space is what that limit counts.
+ *
+ * Run it:  make lab2      or   build/leaklab run 2 --mode budget
+ *          build/lab2 --preset seed --mode budget      (the seed's table)
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../harness/lab.h"
+#include "../harness/probe.h"
+
+/* budget runs under the runner's default cap (2 GiB) so that the seed's
+ * 1400 MiB budget, not the cap, is what it meets; the others meet a
+ * classroom cap after a few iterations, whatever the preset. */
+static const struct lab_mode modes[] = {
+    {"budget", "rlimit", NULL,
+     "Own heap budget, like V8's --max-old-space-size: FATAL, exit 3",
+     "FATAL: heap out of memory"},
+    {"rlimit", "rlimit", "128M",
+     "RLIMIT_AS: malloc returns NULL, the lab says what failed, exit 3",
+     "limit: malloc returned NULL"},
+    {"kill", "kill", "192M",
+     "Watchdog over the cap: SIGKILL, no message, no last row",
+     "limit: malloc returned NULL"},
+    {"lazy", "kill", "192M",
+     "Reserved, never touched: heap_total passes the cap, rss stays flat",
+     "limit: malloc returned NULL"},
+    {0},
+};
+
+/* The two sizes. The classroom one is the seed divided by five, budget
+ * included, so both tables have the same shape: 8.75 arrays fit. */
+struct preset {
+    const char *name;      /* the --preset value */
+    uint64_t chunk;        /* bytes per iteration: elements x 8 */
+    long iterations;       /* the seed's loop runs 15 times */
+    uint64_t budget;       /* --max-heap when not given */
+};
+
+static const struct preset presets[] = {
+    {"classroom", 4ULL * 1024 * 1024 * 8, 15, 280ULL << 20},
+    {"seed", 20ULL * 1024 * 1024 * 8, 15, 1400ULL << 20},
+};
+
+static const struct lab_option options[] = {
+    {"preset", "NAME", "classroom (32M x 15, budget 280M) or seed "
+                       "(160M x 15, budget 1400M)"},
+    {"max-heap", "SIZE", "heap budget, used by --mode budget only "
+                         "(default: the preset's)"},
+    {0},
+};
+
+static const struct preset *preset = &presets[0];  /* --preset */
+static uint64_t max_heap;                          /* --max-heap, 0: unset */
+
+/* Takes --preset and --max-heap. Returns false on a bad value. */
+static bool on_option(const char *name, const char *arg)
+{
+    if (strcmp(name, "preset") == 0) {
+        for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+            if (strcmp(arg, presets[i].name) == 0) {
+                preset = &presets[i];
+                return true;
+            }
+        return false;
+    }
+    return parse_size(arg, &max_heap) && max_heap > 0;  /* --max-heap */
+}
+
+static const struct lab_info lab = {
+    .number = 2,
+    .title = "heap growth to the cap",
+    .takeaway = "Memory kept for ever grows until a wall stops it: a "
+                "budget, a NULL, or SIGKILL",
+    .showcase = "budget",
+    .modes = modes,
+    .default_size = 4ULL * 1024 * 1024 * 8,   /* presets[0].chunk */
+    .default_iterations = 15,
+    .options = options,
+    .on_option = on_option,
+};
+
+/* ------------------------------------------------------------------------
+ * The heap budget
+ * --------------------------------------------------------------------- */
+
+/* V8 knows how big its heap is because it is the allocator. This lab
+ * knows because every array goes through heap_alloc(). Counting our own
+ * bytes, not mallinfo2's, keeps the budget exact under any allocator
+ * (ASan's included): n arrays fit when n x size <= budget. */
+struct heap {
+    uint64_t budget;          /* bytes allowed; 0 means no budget */
+    uint64_t used;            /* bytes of arrays this lab holds */
+    long arrays;              /* how many arrays it holds */
+};
+
+static struct heap heap;
+
+/* Returns size fresh bytes from malloc. Exits 3 with the seed's FATAL line
+ * if they would cross the budget, or with what failed and what is held if
+ * malloc returns NULL (RLIMIT_AS, or a machine out of memory). */
+static void *heap_alloc(size_t size, long iter)
+{
+    if (heap.budget && heap.used + size > heap.budget)
+        lab_wall("FATAL ERROR: Reached heap limit Allocation failed - heap "
+                 "out of memory (iteration %ld: %.2f MiB requested, "
+                 "%.2f MiB in use in %ld arrays, budget --max-heap "
+                 "%.2f MiB)", iter, mib(size), mib(heap.used), heap.arrays,
+                 mib(heap.budget));
+    void *p = malloc(size);
+    if (p == NULL)
+        lab_wall("malloc(%zu) for iteration %ld returned NULL (%s), holding "
+                 "%.2f MiB in %ld arrays", size, iter, strerror(errno),
+                 mib(heap.used), heap.arrays);
+    heap.used += size;
+    return p;
+}
+
+/* ------------------------------------------------------------------------
+ * useMem() and total.push()
+ * --------------------------------------------------------------------- */
+
+/* `var total = []`: a table of arrays that only grows. */
+static uint64_t **total;        /* the arrays kept */
+static size_t ntotal;           /* arrays in it */
+static size_t total_cap;        /* slots allocated */
+
+/* useMem(): an array of n 8-byte elements. With touch, every element is
+ * written, so every page is resident; without, malloc only reserves the
+ * address space. Exits 3 at a wall (see heap_alloc). */
+static uint64_t *use_mem(size_t n, long iter, bool touch)
+{
+    uint64_t *arr = heap_alloc(n * sizeof *arr, iter);
+    /* The seed writes 0. We write the iteration number: a compiler may
+     * turn malloc plus a zero fill into calloc, which returns fresh mmap
+     * pages without touching them, and the lab would turn lazy by itself. */
+    if (touch)
+        for (size_t i = 0; i < n; i++)
+            arr[i] = (uint64_t)iter;
+    heap.arrays++;
+    return arr;
+}
+
+/* total.push(arr), growing the table by doubling. The table is a few
+ * hundred bytes and stays off the budget's books, so that the budget's
+ * arithmetic is the arrays' alone. Exits 3 if it cannot grow. */
+static void push(uint64_t *arr, long iter)
+{
+    if (ntotal == total_cap) {
+        size_t cap = total_cap ? 2 * total_cap : 16;
+        uint64_t **grown = realloc(total, cap * sizeof *grown);
+        if (grown == NULL)
+            lab_wall("realloc of the table to %zu slots for iteration %ld "
+                     "returned NULL, holding %.2f MiB in %ld arrays", cap,
+                     iter, mib(heap.used), heap.arrays);
+        total = grown;
+        total_cap = cap;
+    }
+    total[ntotal++] = arr;
+}
+
+int main(int argc, char **argv)
+{
+    struct lab_args a;
+    lab_parse(&lab, argc, argv, &a);
+    const char *mode = a.mode->name;
+
+    /* The preset fills in what the command line left out. */
+    if (!a.size_given)
+        a.size = preset->chunk;
+    if (!a.iterations_given)
+        a.iterations = preset->iterations;
+    if (a.size % 8 != 0)
+        lab_usage("bad --size '%llu': the arrays hold 8-byte elements; "
+                  "want a multiple of 8", (unsigned long long)a.size);
+    if (a.size > SIZE_MAX / 2)
+        lab_usage("bad --size '%llu': too big for one array",
+                  (unsigned long long)a.size);
+    /* Only budget keeps a budget; the other modes ignore --max-heap, so
+     * that `leaklab run 2 -- --max-heap 1400M` can run every mode. */
+    if (strcmp(mode, "budget") == 0)
+        heap.budget = max_heap ? max_heap : preset->budget;
+    bool touch = strcmp(mode, "lazy") != 0;
+
+    probe_start(&lab, &a, argc, argv);
+    probe_sample(0, NULL);   /* showMem() before the first useMem() */
+    for (long i = 1; i <= a.iterations; i++) {
+        push(use_mem(a.size / 8, i, touch), i);
+        probe_sample(i, NULL);
+    }
+    probe_finish();
+
+    /* Every mode keeps its arrays to the end on purpose: that is the
+     * lesson, and Valgrind reports them as still reachable. */
+    return EXIT_DONE;
+}
