@@ -120,6 +120,10 @@ static const struct lab_info lab = {
     .default_iterations = 15,
     .options = options,
     .on_option = on_option,
+    .notes = "--size is the bytes of one array (a multiple of 8: the "
+             "elements are 8 bytes).\n--preset fills in --size, --iterations "
+             "and --max-heap where you leave them out.\nThe seed's run: "
+             "build/lab2 --preset seed --mode budget --max-heap 1400M",
 };
 
 /* ------------------------------------------------------------------------

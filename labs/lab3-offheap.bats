@@ -154,3 +154,34 @@ BUDGET=280M    # the classroom --max-heap, as in lab 2
     assert_memcheck_clean "$VGLOG"
     grep -q 'All heap blocks were freed -- no leaks are possible' "$VGLOG"
 }
+
+# --- the challenge ---------------------------------------------------------
+
+# The challenge in LESSONS.md, chapter 3: a mode that keeps its buffers in
+# mmap but counts them against --max-heap, and stops at the buffer that
+# would cross it. The lab ships no answer; point LAB3_CHALLENGE_MODE at
+# yours.
+challenge_met() {
+    local mode=$1 want
+    want=$(( $(kib $BUDGET) / $(kib $SIZE) ))   # buffers that fit: 7
+    run_lab 3 --mode "$mode"
+    [[ $status -eq 3 ]] || { echo "exit $status, not 3: $output"; return 1; }
+    [[ $output == *"out of memory"* ]] || { echo "no 'out of memory' in: $output"; return 1; }
+    [[ $(last_iter "$TSV") -eq $want ]] || { echo "last row is iteration $(last_iter "$TSV"), not $want"; return 1; }
+    local peak
+    peak=$(tsv_column "$TSV" external_kib | sort -n | tail -n 1)
+    (( peak > 0 )) || { echo "nothing held off-heap: keep the buffers in mmap"; return 1; }
+    (( peak <= $(kib $BUDGET) )) || { echo "external_kib peaked at $peak KiB, over $BUDGET"; return 1; }
+}
+
+@test "challenge check has teeth: offheap, as shipped, fails it" {
+    run challenge_met offheap
+    assert_failure
+    assert_output --partial "exit 0, not 3"
+}
+
+@test "challenge: off-heap buffers counted against the budget" {
+    [[ -n ${LAB3_CHALLENGE_MODE:-} ]] ||
+        skip "set LAB3_CHALLENGE_MODE to your mode (LESSONS.md, Lab 3, Challenge)"
+    challenge_met "$LAB3_CHALLENGE_MODE"
+}

@@ -117,6 +117,12 @@ static const struct lab_info lab = {
     .extra_columns = "external_kib",
     .options = options,
     .on_option = on_option,
+    .notes = "--size is the bytes of one buffer. --preset fills in --size, "
+             "--iterations and\n--max-heap where you leave them out. The "
+             "seed's 15 x 200 MiB needs 3 GiB, more\nthan leaklab's default "
+             "cap (2 GiB), so give it one; leaklab refuses a cap\nlarger "
+             "than the machine has free, and never raises one by itself:\n"
+             "  build/leaklab run 3 --mode offheap --cap 4G -- --preset seed",
 };
 
 /* ------------------------------------------------------------------------
