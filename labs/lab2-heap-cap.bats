@@ -192,7 +192,6 @@ challenge_met() {
 }
 
 @test "challenge check has teeth: budget, as shipped, fails it" {
-    skip_if_sanitized "heap_used comes from glibc's malloc, not ASan's"
     run challenge_met budget classroom $BUDGET
     assert_failure
     assert_output --partial "exit 3"
