@@ -122,13 +122,16 @@ fatal_expected() {
     assert_equal "$stderr" ""   # nothing printed at death
 }
 
-@test "kill: every row written before the SIGKILL is whole, and under the cap" {
+@test "kill: every row written before the SIGKILL is whole, none past one array over the cap" {
     leaklab_run 2 kill --cap 256M
     assert_success
     assert_meta "$META" verdict killed
     assert_rows_whole "$TSV"
     assert_equal "$(tsv_rows "$TSV")" $(( $(last_iter "$TSV") + 1 ))
-    assert_peak_below "$TSV" rss_kib "$(kib 256M)"
+    # The row of the array that crossed the cap may still get out before
+    # the watchdog's next look (every millisecond); no later one can.
+    assert_peak_below "$TSV" rss_kib $(( $(kib 256M) + $(kib $SIZE) ))
+    (( $(last_iter "$TSV") < 15 )) || fail "the run finished all 15 iterations"
 }
 
 # --- lazy: reserved is not resident ------------------------------------------
