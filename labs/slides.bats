@@ -181,6 +181,20 @@ page_text() {
     [[ $stderr == *"'nosuchmode'"* ]] || fail "stderr: $stderr"
 }
 
+# LESSONS.md, "Finding what grows": the probe asks memcheck at every
+# sample what grew since the last check, as vgdb would from outside.
+@test "memcheck via LEAKLAB_VG_MONITOR: retain's reachable bytes grow by one context per iteration" {
+    skip_if_sanitized "Valgrind cannot run a sanitizer build"
+    local log=$BATS_TEST_TMPDIR/increased.log
+    LEAKLAB_VG_MONITOR='leak_check summary reachable increased' \
+        run valgrind --log-file="$log" "$BUILD/lab1" --quiet --mode retain --iterations 3 --size 64K
+    assert_success
+    run grep -o 'still reachable: [0-9,]* (+[0-9,]*) bytes in [0-9]* (+[0-9]*) blocks' "$log"
+    assert_output "still reachable: 65,808 (+65,808) bytes in 2 (+2) blocks
+still reachable: 131,360 (+65,552) bytes in 3 (+1) blocks
+still reachable: 196,912 (+65,552) bytes in 4 (+1) blocks"
+}
+
 # --- LeakSanitizer: a third instrument ---------------------------------------
 
 # LESSONS.md shows these reports. LeakSanitizer, like memcheck, looks at

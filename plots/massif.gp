@@ -1,6 +1,7 @@
 # massif.gp - two instruments on one chart, per iteration: the probe's
 # heap_used (mallinfo2, in a normal run) and massif's snapshot (in a run
-# under Valgrind) of the same mode with the same arguments.
+# under Valgrind) of the same mode with the same arguments; the probe's rss
+# dotted, for memory neither heap count sees (lab 3's mmap buffers).
 #
 # massif.sh runs it after a file of its own that sets probe (the normal
 # run's TSV), massif (the snapshots as TSV), out, ttl, caption, and pages
@@ -30,7 +31,9 @@ do for [fmt in fmts] {
              probe using "iter":(column("heap_used_kib")/1024.) with linespoints ls 3 lw 3 \
                  pointinterval 5 title "probe: heap_used", \
              massif using "iter":(column("mem_stacks_B")/1048576.) with lines ls 5 \
-                 title "massif: stacks"
+                 title "massif: stacks", \
+             probe using "iter":(column("rss_kib")/1024.) with lines ls 1 lw 4 \
+                 dt (4, 4) title "probe: rss"
     }
     unset output
 }

@@ -103,25 +103,33 @@ rows=$(awk '!/^#/ { n++ } END { print n - 1 }' "$tsv")
 # 4. The chart. The caption says how far apart the two are at the last
 #    iteration both recorded, from the numbers themselves.
 gp_str() { local s=${1//\'/\'\'}; printf "'%s'" "$s"; }
-read -r last probe_kib massif_kib < <(awk -F'\t' '
+# With PAGES=yes massif counts pages mapped, so the fair comparison is
+# the probe's rss; otherwise it is heap_used against heap + extra.
+probe_col=heap_used_kib probe_name="probe heap_used" massif_name="massif heap+extra"
+if [[ ${PAGES:-no} == yes ]]; then
+    probe_col=rss_kib probe_name="probe rss" massif_name="massif pages mapped"
+fi
+read -r last probe_kib massif_kib rss_kib < <(awk -F'\t' -v want="$probe_col" '
     FNR == 1 { hdr = 0 }
     /^#/ { next }
     !hdr { for (i = 1; i <= NF; i++) col[FILENAME, $i] = i; hdr = 1; next }
-    FILENAME == ARGV[1] { used[$col[FILENAME, "iter"]] = $col[FILENAME, "heap_used_kib"]; next }
+    FILENAME == ARGV[1] { k = $col[FILENAME, "iter"]; used[k] = $col[FILENAME, want]
+                          rss[k] = $col[FILENAME, "rss_kib"]; next }
     ($col[FILENAME, "iter"] in used) {
         k = $col[FILENAME, "iter"]
         m = ($col[FILENAME, "mem_heap_B"] + $col[FILENAME, "mem_heap_extra_B"]) / 1024
-        last = k; p = used[k]; q = m
+        last = k; p = used[k]; q = m; r = rss[k]
     }
-    END { printf "%d %d %d\n", last, p, q }' "$dir/$mode.tsv" "$tsv")
-if [[ ${PAGES:-no} == yes ]]; then
-    caption="Iteration $last: massif counts every page mapped; the probe's heap_used only malloc's blocks"
-else
-    caption=$(awk -v i="$last" -v p="$probe_kib" -v q="$massif_kib" 'BEGIN {
-        d = p - q; if (d < 0) d = -d
-        printf "Iteration %d: probe heap_used %.1f MiB, massif heap+extra %.1f MiB (%.1f%% apart)",
-               i, p / 1024, q / 1024, (p > 0 ? 100 * d / p : 0) }')
-fi
+    END { printf "%d %.3f %.3f %.3f\n", last, p, q, r }' "$dir/$mode.tsv" "$tsv")
+caption=$(awk -v i="$last" -v p="$probe_kib" -v q="$massif_kib" -v r="$rss_kib" \
+              -v pn="$probe_name" -v qn="$massif_name" 'BEGIN {
+    d = p - q; if (d < 0) d = -d
+    if (p >= 1024)
+        printf "Iteration %d: %s %.1f MiB, %s %.1f MiB (%.1f%% apart)",
+               i, pn, p / 1024, qn, q / 1024, 100 * d / p
+    else   # a heap this small says nothing in percent; say where rss went
+        printf "Iteration %d: %s %.0f KiB, %s %.0f KiB, yet rss %.1f MiB: outside malloc",
+               i, pn, p, qn, q, r / 1024 }')
 settings=$(mktemp)
 trap 'rm -f "$settings"' EXIT
 {
