@@ -4,7 +4,9 @@
 SHELL   := /bin/bash
 CC      ?= cc
 CFLAGS  ?= -std=c11 -Wall -Wextra -Werror -O2 -g
-CFLAGS  += -pthread -MMD -MP
+# Added to every compile, even when CFLAGS is given on the command line
+# (make sanitize does): threads for lab 4, header dependencies for make.
+COMPILE  = $(CC) $(CFLAGS) -pthread -MMD -MP
 BUILD   ?= build
 OUT     ?= out
 BATS    ?= bats
@@ -35,26 +37,26 @@ deps:
 
 $(BUILD)/harness/%.o: harness/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(COMPILE) -c -o $@ $<
 
 $(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/lab.o
-	$(CC) $(CFLAGS) -o $@ $^
+	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 $(BUILD)/bench-probe: harness/bench-probe.c $(HARNESS)
-	$(CC) $(CFLAGS) -o $@ $^
+	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 # Wall time and wait4's peak rss of one command, for make bench.
 $(BUILD)/bench-run: harness/bench-run.c
-	$(CC) $(CFLAGS) -o $@ $<
+	$(COMPILE) -o $@ $<
 
 # LD_PRELOAD shim: short reads, short writes and EINTR, for lab 5's tests.
 $(BUILD)/shortio.so: harness/shortio.c
-	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+	$(COMPILE) -fPIC -shared -o $@ $< -ldl
 
 # build/labN from labs/labN-*.c and the harness.
 define lab_rule
 $(BUILD)/lab$(call lab_num,$(1)): $(1) $(HARNESS)
-	$$(CC) $$(CFLAGS) -o $$@ $$^
+	$$(COMPILE) -o $$@ $$(filter %.c %.o,$$^)
 endef
 $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
 

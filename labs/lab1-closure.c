@@ -47,9 +47,9 @@
 #include "../harness/probe.h"
 
 static const struct lab_mode modes[] = {
-    {"retain", "rlimit", NULL,
+    {"retain", "rlimit", "128M",
      "Handlers never removed: every captured 1 MiB context stays alive", NULL},
-    {"lose", "rlimit", NULL,
+    {"lose", "rlimit", "128M",
      "Slot overwritten without free: the old context is lost for good", NULL},
     {"release", "rlimit", NULL,
      "Unregister and free after use: memory stays flat", NULL},

@@ -96,6 +96,7 @@ static const struct lab_info lab = {
     .default_size = 64 << 10,
     .default_iterations = 0,
     .extra_columns = "copied_kib",
+    .y2_columns = "copied_kib",     /* progress, on the chart's right axis */
     .options = options,
     .on_option = on_option,
     .positional = "SRC DST",

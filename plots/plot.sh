@@ -144,11 +144,17 @@ for m in "${metas[@]}"; do
         echo "caption = $(gp_str "$(meta "$m" caption)")"
         # The lab's own columns: memory (_kib) on the left axis, the
         # counts it names in y2= on the right one.
-        mem_cols=$(describe columns | tr ',' '\n' | grep '_kib$' | tr '\n' ' ' || true)
+        # counts it names in y2= on the right one (a _kib column named
+        # there, like lab 5's copied_kib, is progress, not memory held).
         y2_cols=$(describe y2 | tr ',' ' ')
+        mem_cols=$(describe columns | tr ',' '\n' | grep '_kib$' |
+                   grep -vxF -f <(tr ' ' '\n' <<<"$y2_cols" | grep .) |
+                   tr '\n' ' ' || true)
+        y2_label=${y2_cols// /, }
+        [[ $y2_label == *_kib ]] && y2_label="${y2_label%_kib} (MiB)"
         echo "mem_cols = $(gp_str "$mem_cols")"
         echo "y2_cols = $(gp_str "$y2_cols")"
-        echo "y2_label = $(gp_str "${y2_cols// /, } (count)")"
+        echo "y2_label = $(gp_str "$y2_label")"
         # Draw the cap when it is near the data; otherwise name it.
         if [[ $kind != none ]] && awk -v c="$cap_mib" -v d="$max" 'BEGIN { exit !(c <= 3 * d) }'; then
             echo "ymax = $(ymax_for "$max" "$cap_mib")"

@@ -8,6 +8,19 @@
 # numbered below 100).
 load 'plots/style.gp'
 
+# A _kib column on the second axis is drawn in MiB, like every memory axis.
+is_kib(c) = strlen(c) > 4 && c[strlen(c)-3:] eq "_kib"
+y2_value(c) = is_kib(c) ? column(c) / 1024. : column(c)
+y2_title(c) = (is_kib(c) ? c[1:strlen(c)-4]." (MiB)" : c)." (right)"
+
+# The largest value on the second axis, taken before any y range is set
+# (stats skips points outside a fixed range).
+y2max = 0
+do for [i=1:words(y2_cols)] {
+    stats tsv using (y2_value(word(y2_cols, i))) nooutput
+    y2max = STATS_max > y2max ? STATS_max : y2max
+}
+
 set yrange [0:ymax]
 # A run killed mid-iteration is marked past its last row: widen x to it.
 if (exists("xend")) { set xrange [0:xend] }
@@ -18,8 +31,12 @@ y2_plot = ""
 if (strlen(y2_cols) > 0) {
     set y2tics nomirror
     set y2label y2_label
-    set y2range [0:*]
-    y2_plot = ', for [i=1:words(y2_cols)] tsv using "iter":(column(word(y2_cols, i))) axes x1y2 with lines ls (8 - i) dt (3, 3) title word(y2_cols, i)." (right axis)"'
+    y2_plot = ', for [i=1:words(y2_cols)] tsv using "iter":(y2_value(word(y2_cols, i))) axes x1y2 with lines ls (8 - i) dt (3, 3) title y2_title(word(y2_cols, i))'
+    # Two axes and a key beside them leave the plot narrow: give the data
+    # the top third empty and put the key there, inside, in two rows.
+    set key inside top center horizontal Left reverse maxrows 2 nobox
+    set yrange [0:ymax * 1.5]
+    set y2range [0:(y2max > 0 ? y2max * 1.5 : 1)]
 }
 
 do for [fmt in fmts] {
