@@ -17,7 +17,8 @@ lab_num   = $(patsubst labs/lab%,%,$(firstword $(subst -, ,$(1))))
 LAB_NUMS := $(foreach s,$(LAB_SRCS),$(call lab_num,$(s)))
 LABS     := $(addprefix lab,$(LAB_NUMS))
 LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
-HARNESS  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o
+HARNESS  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
+            $(BUILD)/harness/budget.o
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
             $(BUILD)/shortio.so
 

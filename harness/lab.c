@@ -119,7 +119,8 @@ noreturn void lab_wall(const char *fmt, ...)
 static void print_help(const struct lab_info *lab)
 {
     char size[32];
-    format_size(lab->default_size, size, sizeof size);
+    const struct lab_preset *first = lab->presets;
+    format_size(first ? first->size : lab->default_size, size, sizeof size);
     printf("Usage: %s [OPTIONS]%s%s\n", progname,
            lab->positional ? " " : "", lab->positional ? lab->positional : "");
     printf("Lab %d: %s.\n%s\n\nModes (--mode), with the wall each one meets:\n",
@@ -136,7 +137,22 @@ static void print_help(const struct lab_info *lab)
            "  -q, --quiet            no human-readable table on stdout\n"
            "      --describe         one machine-readable line, for leaklab\n"
            "  -h, --help             this text\n",
-           lab->modes[0].name, lab->default_iterations, size);
+           lab->modes[0].name,
+           first ? first->iterations : lab->default_iterations, size);
+    if (first) {
+        char budget[32];
+        format_size(first->max_heap, budget, sizeof budget);
+        printf("      --preset NAME      the sizes, where --size, "
+               "--iterations and --max-heap\n"
+               "                         are left out (default %s):\n",
+               first->name);
+        for (const struct lab_preset *p = first; p->name; p++)
+            printf("                           %-10s %s\n", p->name, p->help);
+        printf("      --max-heap SIZE    the heap budget, as V8's "
+               "--max-old-space-size\n"
+               "                         (default: the preset's, %s)\n",
+               budget);
+    }
     for (const struct lab_option *o = lab->options; o && o->name; o++) {
         char flag[40];
         snprintf(flag, sizeof flag, "--%s%s%s", o->name, o->arg ? " " : "",
@@ -190,7 +206,8 @@ static void print_describe(const struct lab_info *lab)
  * lab_parse
  * --------------------------------------------------------------------- */
 
-enum { OPT_TSV = 1000, OPT_DESCRIBE, OPT_OWN /* + index of the lab's own */ };
+enum { OPT_TSV = 1000, OPT_DESCRIBE, OPT_PRESET, OPT_MAX_HEAP,
+       OPT_OWN /* + index of the lab's own */ };
 
 void lab_parse(const struct lab_info *lab, int argc, char **argv,
                struct lab_args *out)
@@ -215,20 +232,25 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
         {"quiet",      no_argument,       NULL, 'q'},
         {"describe",   no_argument,       NULL, OPT_DESCRIBE},
         {"help",       no_argument,       NULL, 'h'},
-    };
-    enum { NCOMMON = sizeof common / sizeof common[0], MAXOWN = 16 };
-    struct option longopts[NCOMMON + MAXOWN + 1];
+        {"preset",     required_argument, NULL, OPT_PRESET},    /* only */
+        {"max-heap",   required_argument, NULL, OPT_MAX_HEAP},  /* with */
+    };                                                 /* presets: below */
+    enum { NALL = sizeof common / sizeof common[0], MAXOWN = 16 };
+    const int ncommon = lab->presets ? NALL : NALL - 2;
+    struct option longopts[NALL + MAXOWN + 1];
     memcpy(longopts, common, sizeof common);
+    out->preset = lab->presets;
+    bool max_heap_given = false;
     int nown = 0;
     for (const struct lab_option *o = lab->options; o && o->name; o++) {
         if (nown == MAXOWN)
             abort();                  /* a lab with 17 flags needs a rethink */
-        longopts[NCOMMON + nown] = (struct option){
+        longopts[ncommon + nown] = (struct option){
             o->name, o->arg ? required_argument : no_argument, NULL,
             OPT_OWN + nown};
         nown++;
     }
-    longopts[NCOMMON + nown] = (struct option){0};
+    longopts[ncommon + nown] = (struct option){0};
 
     opterr = 0;   /* we print our own one-line messages */
     int c;
@@ -254,6 +276,20 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
                           "or 2G", optarg);
             out->size_given = true;
             break;
+        case OPT_PRESET:
+            out->preset = NULL;
+            for (const struct lab_preset *p = lab->presets; p->name; p++)
+                if (strcmp(p->name, optarg) == 0)
+                    out->preset = p;
+            if (out->preset == NULL)
+                lab_usage("unknown preset '%s' (see --help)", optarg);
+            break;
+        case OPT_MAX_HEAP:
+            if (!parse_size(optarg, &out->max_heap) || out->max_heap == 0)
+                lab_usage("bad --max-heap '%s': want a size such as 280M "
+                          "or 1400M", optarg);
+            max_heap_given = true;
+            break;
         case OPT_TSV:     out->tsv = optarg; break;
         case 'q':         out->quiet = true; break;
         case OPT_DESCRIBE: print_describe(lab); exit(EXIT_DONE);
@@ -271,6 +307,14 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
                           optarg ? optarg : "");
         }
         }
+    }
+    if (out->preset) {   /* fills in what the command line left out */
+        if (!out->size_given)
+            out->size = out->preset->size;
+        if (!out->iterations_given)
+            out->iterations = out->preset->iterations;
+        if (!max_heap_given)
+            out->max_heap = out->preset->max_heap;
     }
     out->positional = argv + optind;
     out->npositional = argc - optind;

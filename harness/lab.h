@@ -40,6 +40,16 @@ struct lab_option {
     const char *help;      /* one line for --help */
 };
 
+/* A named set of sizes (--preset), for labs with a classroom size and the
+ * seed's own. Whatever the command line gives explicitly wins. */
+struct lab_preset {
+    const char *name;      /* the --preset value: "classroom", "seed" */
+    uint64_t size;         /* the --size it implies */
+    long iterations;       /* the --iterations it implies */
+    uint64_t max_heap;     /* the --max-heap it implies (heap budget) */
+    const char *help;      /* one line for --help */
+};
+
 /* Everything the suite knows about one lab. */
 struct lab_info {
     int number;                      /* N in build/labN */
@@ -49,6 +59,10 @@ struct lab_info {
     const struct lab_mode *modes;    /* ends with an entry whose name is NULL */
     uint64_t default_size;           /* --size when not given (bytes) */
     long default_iterations;         /* --iterations when not given */
+    const struct lab_preset *presets;/* --preset and --max-heap: the first
+                                        is the default and overrides the
+                                        two above. NULL-terminated, or
+                                        NULL for a lab without presets */
     const char *extra_columns;       /* TSV columns after the common six,
                                         tab-separated, or NULL. Charts draw
                                         those ending in _kib as memory */
@@ -75,12 +89,15 @@ struct lab_args {
     bool iterations_given;        /* --iterations was on the command line */
     const char *tsv;              /* --tsv, else $LEAKLAB_TSV, else NULL */
     bool quiet;                   /* --quiet: no human table on stdout */
+    const struct lab_preset *preset; /* --preset (NULL without presets) */
+    uint64_t max_heap;            /* --max-heap, else the preset's */
     char **positional;            /* arguments after the flags */
     int npositional;
 };
 
 /* Parses the common flags (--mode --iterations --size --tsv --quiet --help
- * --describe) and the lab's own. Exits 0 after --help or --describe and 2
+ * --describe; --preset and --max-heap for a lab with presets) and the
+ * lab's own. Exits 0 after --help or --describe and 2
  * on any bad argument; returns only when the lab should run. */
 void lab_parse(const struct lab_info *lab, int argc, char **argv,
                struct lab_args *out);

@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../harness/budget.h"
 #include "../harness/lab.h"
 #include "../harness/probe.h"
 
@@ -72,42 +73,13 @@ static const struct lab_mode modes[] = {
 
 /* The two sizes. The classroom one is the seed divided by five, budget
  * included, so both tables have the same shape: 8.75 arrays fit. */
-struct preset {
-    const char *name;      /* the --preset value */
-    uint64_t chunk;        /* bytes per iteration: elements x 8 */
-    long iterations;       /* the seed's loop runs 15 times */
-    uint64_t budget;       /* --max-heap when not given */
-};
-
-static const struct preset presets[] = {
-    {"classroom", 4ULL * 1024 * 1024 * 8, 15, 280ULL << 20},
-    {"seed", 20ULL * 1024 * 1024 * 8, 15, 1400ULL << 20},
-};
-
-static const struct lab_option options[] = {
-    {"preset", "NAME", "classroom (32M x 15, budget 280M) or seed "
-                       "(160M x 15, budget 1400M)"},
-    {"max-heap", "SIZE", "heap budget, used by --mode budget only "
-                         "(default: the preset's)"},
+static const struct lab_preset presets[] = {
+    {"classroom", 4ULL * 1024 * 1024 * 8, 15, 280ULL << 20,
+     "32M arrays x 15, budget 280M: the seed divided by five"},
+    {"seed", 20ULL * 1024 * 1024 * 8, 15, 1400ULL << 20,
+     "160M arrays x 15, budget 1400M: the seed's own sizes"},
     {0},
 };
-
-static const struct preset *preset = &presets[0];  /* --preset */
-static uint64_t max_heap;                          /* --max-heap, 0: unset */
-
-/* Takes --preset and --max-heap. Returns false on a bad value. */
-static bool on_option(const char *name, const char *arg)
-{
-    if (strcmp(name, "preset") == 0) {
-        for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-            if (strcmp(arg, presets[i].name) == 0) {
-                preset = &presets[i];
-                return true;
-            }
-        return false;
-    }
-    return parse_size(arg, &max_heap) && max_heap > 0;  /* --max-heap */
-}
 
 static const struct lab_info lab = {
     .number = 2,
@@ -116,13 +88,10 @@ static const struct lab_info lab = {
                 "budget, a NULL, or SIGKILL",
     .showcase = "budget",
     .modes = modes,
-    .default_size = 4ULL * 1024 * 1024 * 8,   /* presets[0].chunk */
-    .default_iterations = 15,
-    .options = options,
-    .on_option = on_option,
+    .presets = presets,
     .notes = "--size is the bytes of one array (a multiple of 8: the "
-             "elements are 8 bytes).\n--preset fills in --size, --iterations "
-             "and --max-heap where you leave them out.\nThe seed's run: "
+             "elements are 8 bytes).\nOnly --mode budget keeps a budget; "
+             "the other modes ignore --max-heap.\nThe seed's run: "
              "build/lab2 --preset seed --mode budget --max-heap 1400M",
 };
 
@@ -131,36 +100,10 @@ static const struct lab_info lab = {
  * --------------------------------------------------------------------- */
 
 /* V8 knows how big its heap is because it is the allocator. This lab
- * knows because every array goes through heap_alloc(). Counting our own
- * bytes, not mallinfo2's, keeps the budget exact under any allocator
- * (ASan's included): n arrays fit when n x size <= budget. */
-struct heap {
-    uint64_t budget;          /* bytes allowed; 0 means no budget */
-    uint64_t used;            /* bytes of arrays this lab holds */
-    long arrays;              /* how many arrays it holds */
-};
-
-static struct heap heap;
-
-/* Returns size fresh bytes from malloc. Exits 3 with the seed's FATAL line
- * if they would cross the budget, or with what failed and what is held if
- * malloc returns NULL (RLIMIT_AS, or a machine out of memory). */
-static void *heap_alloc(size_t size, long iter)
-{
-    if (heap.budget && heap.used + size > heap.budget)
-        lab_wall("FATAL ERROR: Reached heap limit Allocation failed - heap "
-                 "out of memory (iteration %ld: %.2f MiB requested, "
-                 "%.2f MiB in use in %ld arrays, budget --max-heap "
-                 "%.2f MiB)", iter, mib(size), mib(heap.used), heap.arrays,
-                 mib(heap.budget));
-    void *p = malloc(size);
-    if (p == NULL)
-        lab_wall("malloc(%zu) for iteration %ld returned NULL (%s), holding "
-                 "%.2f MiB in %ld arrays", size, iter, strerror(errno),
-                 mib(heap.used), heap.arrays);
-    heap.used += size;
-    return p;
-}
+ * knows because every array goes through budget_alloc() (harness/budget.c),
+ * which keeps the books: n arrays fit when n x size <= --max-heap. Only the
+ * budget mode sets a limit; the others go on until a wall outside. */
+static struct heap_budget heap = {.unit = "arrays"};
 
 /* ------------------------------------------------------------------------
  * useMem() and total.push()
@@ -173,17 +116,16 @@ static size_t total_cap;        /* slots allocated */
 
 /* useMem(): an array of n 8-byte elements. With touch, every element is
  * written, so every page is resident; without, malloc only reserves the
- * address space. Exits 3 at a wall (see heap_alloc). */
+ * address space. Exits 3 at a wall (see budget_alloc). */
 static uint64_t *use_mem(size_t n, long iter, bool touch)
 {
-    uint64_t *arr = heap_alloc(n * sizeof *arr, iter);
+    uint64_t *arr = budget_alloc(&heap, n * sizeof *arr, iter);
     /* The seed writes 0. We write the iteration number: a compiler may
      * turn malloc plus a zero fill into calloc, which returns fresh mmap
      * pages without touching them, and the lab would turn lazy by itself. */
     if (touch)
         for (size_t i = 0; i < n; i++)
             arr[i] = (uint64_t)iter;
-    heap.arrays++;
     return arr;
 }
 
@@ -198,7 +140,7 @@ static void push(uint64_t *arr, long iter)
         if (grown == NULL)
             lab_wall("realloc of the table to %zu slots for iteration %ld "
                      "returned NULL, holding %.2f MiB in %ld arrays", cap,
-                     iter, mib(heap.used), heap.arrays);
+                     iter, mib(heap.used), heap.blocks);
         total = grown;
         total_cap = cap;
     }
@@ -211,11 +153,6 @@ int main(int argc, char **argv)
     lab_parse(&lab, argc, argv, &a);
     const char *mode = a.mode->name;
 
-    /* The preset fills in what the command line left out. */
-    if (!a.size_given)
-        a.size = preset->chunk;
-    if (!a.iterations_given)
-        a.iterations = preset->iterations;
     if (a.size % 8 != 0)
         lab_usage("bad --size '%llu': the arrays hold 8-byte elements; "
                   "want a multiple of 8", (unsigned long long)a.size);
@@ -225,7 +162,7 @@ int main(int argc, char **argv)
     /* Only budget keeps a budget; the other modes ignore --max-heap, so
      * that `leaklab run 2 -- --max-heap 1400M` can run every mode. */
     if (strcmp(mode, "budget") == 0)
-        heap.budget = max_heap ? max_heap : preset->budget;
+        heap.limit = a.max_heap;
     bool touch = strcmp(mode, "lazy") != 0;
 
     probe_start(&lab, &a, argc, argv);

@@ -47,6 +47,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../harness/budget.h"
 #include "../harness/lab.h"
 #include "../harness/probe.h"
 
@@ -68,42 +69,13 @@ static const struct lab_mode modes[] = {
 
 /* The two sizes. The classroom one is the seed divided by five, budget
  * included, as in lab 2: 600 MiB of buffers against a 280 MiB budget. */
-struct preset {
-    const char *name;      /* the --preset value */
-    uint64_t buffer;       /* bytes per buffer */
-    long iterations;       /* the seed's loop runs 15 times */
-    uint64_t budget;       /* --max-heap when not given */
-};
-
-static const struct preset presets[] = {
-    {"classroom", 40ULL << 20, 15, 280ULL << 20},
-    {"seed", 200ULL << 20, 15, 1400ULL << 20},
-};
-
-static const struct lab_option options[] = {
-    {"preset", "NAME", "classroom (40M x 15, budget 280M) or seed "
-                       "(200M x 15, budget 1400M)"},
-    {"max-heap", "SIZE", "heap budget, as in lab 2 (default: the "
-                         "preset's)"},
+static const struct lab_preset presets[] = {
+    {"classroom", 40ULL << 20, 15, 280ULL << 20,
+     "40M buffers x 15, budget 280M: the seed divided by five"},
+    {"seed", 200ULL << 20, 15, 1400ULL << 20,
+     "200M buffers x 15, budget 1400M: the seed's own sizes"},
     {0},
 };
-
-static const struct preset *preset = &presets[0];  /* --preset */
-static uint64_t max_heap;                          /* --max-heap, 0: unset */
-
-/* Takes --preset and --max-heap. Returns false on a bad value. */
-static bool on_option(const char *name, const char *arg)
-{
-    if (strcmp(name, "preset") == 0) {
-        for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-            if (strcmp(arg, presets[i].name) == 0) {
-                preset = &presets[i];
-                return true;
-            }
-        return false;
-    }
-    return parse_size(arg, &max_heap) && max_heap > 0;  /* --max-heap */
-}
 
 static const struct lab_info lab = {
     .number = 3,
@@ -112,13 +84,9 @@ static const struct lab_info lab = {
                 "only an OS cap stops them",
     .showcase = "offheap",
     .modes = modes,
-    .default_size = 40ULL << 20,   /* presets[0].buffer */
-    .default_iterations = 15,
+    .presets = presets,
     .extra_columns = "external_kib",
-    .options = options,
-    .on_option = on_option,
-    .notes = "--size is the bytes of one buffer. --preset fills in --size, "
-             "--iterations and\n--max-heap where you leave them out. The "
+    .notes = "--size is the bytes of one buffer. The "
              "seed's 15 x 200 MiB needs 3 GiB, more\nthan leaklab's default "
              "cap (2 GiB), so give it one; leaklab refuses a cap\nlarger "
              "than the machine has free, and never raises one by itself:\n"
@@ -129,37 +97,14 @@ static const struct lab_info lab = {
  * The heap budget (lab 2's), and what lives outside it
  * --------------------------------------------------------------------- */
 
-/* Buffers from malloc go through heap_alloc() and count against the
- * budget, as in lab 2; buffers from mmap go around it. (The handles and
- * the table, a few hundred bytes, stay off the books in both modes, so
- * the arithmetic is the buffers' alone: n fit when n x size <= budget.) */
-struct memory {
-    uint64_t budget;          /* heap bytes allowed (--max-heap) */
-    uint64_t heap;            /* bytes of buffers it holds from malloc */
-    uint64_t external;        /* bytes it holds from mmap: external_kib */
-    long buffers;             /* buffers it holds */
-};
-
-static struct memory mem;
-
-/* Returns size fresh bytes from malloc. Exits 3 with lab 2's FATAL line if
- * they would cross the budget, or with what failed if malloc returns NULL. */
-static void *heap_alloc(size_t size, long iter)
-{
-    if (mem.heap + size > mem.budget)
-        lab_wall("FATAL ERROR: Reached heap limit Allocation failed - heap "
-                 "out of memory (iteration %ld: %.2f MiB requested, "
-                 "%.2f MiB in use in %ld buffers, budget --max-heap "
-                 "%.2f MiB)", iter, mib(size), mib(mem.heap), mem.buffers,
-                 mib(mem.budget));
-    void *p = malloc(size);
-    if (p == NULL)
-        lab_wall("malloc(%zu) for iteration %ld returned NULL (%s), holding "
-                 "%.2f MiB on the heap", size, iter, strerror(errno),
-                 mib(mem.heap));
-    mem.heap += size;
-    return p;
-}
+/* Buffers from malloc go through budget_alloc() (harness/budget.c, lab
+ * 2's books) and count against the budget; buffers from mmap go around
+ * it. (The handles and the table, a few hundred bytes, stay off the books
+ * in both modes, so the arithmetic is the buffers' alone: n fit when
+ * n x size <= budget.) */
+static struct heap_budget heap = {.unit = "buffers"};
+static uint64_t external;     /* bytes held from mmap: external_kib */
+static long nbuffers;         /* buffers held, wherever their bytes are */
 
 /* Returns size bytes straight from the kernel, outside malloc's heap.
  * Exits 3 if the kernel refuses: only an OS limit (RLIMIT_AS, a machine
@@ -173,8 +118,8 @@ static void *offheap_alloc(size_t size, long iter)
                  "%.2f MiB off-heap: an OS cap stopped it; the heap budget "
                  "(%.2f MiB) never saw it. Through leaklab, a bigger --cap "
                  "lets it go on", mib(size), iter, strerror(errno),
-                 mib(mem.external), mib(mem.budget));
-    mem.external += size;
+                 mib(external), mib(heap.limit));
+    external += size;
     return p;
 }
 
@@ -203,11 +148,12 @@ static struct buffer *buffer_new(size_t size, long iter, bool off_heap)
                  sizeof *b, iter);
     b->len = size;
     b->mapped = off_heap;
-    b->data = off_heap ? offheap_alloc(size, iter) : heap_alloc(size, iter);
+    b->data = off_heap ? offheap_alloc(size, iter)
+                       : budget_alloc(&heap, size, iter);
     /* Every byte written, so every page is resident. Not with 0, as the
      * seed does: malloc plus a zero fill may become calloc (see lab 2). */
     memset(b->data, (int)(iter & 0xff) | 1, size);
-    mem.buffers++;
+    nbuffers++;
     return b;
 }
 
@@ -216,13 +162,12 @@ static void buffer_free(struct buffer *b)
 {
     if (b->mapped) {
         munmap(b->data, b->len);   /* cannot fail on a mapping we made */
-        mem.external -= b->len;
+        external -= b->len;
     } else {
-        free(b->data);
-        mem.heap -= b->len;
+        budget_free(&heap, b->data, b->len);
     }
     free(b);
-    mem.buffers--;
+    nbuffers--;
 }
 
 /* total.push(b), the table growing by doubling. Exits 3 if it cannot. */
@@ -255,15 +200,10 @@ int main(int argc, char **argv)
     lab_parse(&lab, argc, argv, &a);
     const char *mode = a.mode->name;
 
-    /* The preset fills in what the command line left out. */
-    if (!a.size_given)
-        a.size = preset->buffer;
-    if (!a.iterations_given)
-        a.iterations = preset->iterations;
     if (a.size > SIZE_MAX / 2)
         lab_usage("bad --size '%llu': too big for one buffer",
                   (unsigned long long)a.size);
-    mem.budget = max_heap ? max_heap : preset->budget;
+    heap.limit = a.max_heap;
     bool off_heap = strcmp(mode, "heap") != 0;
 
     probe_start(&lab, &a, argc, argv);
@@ -277,14 +217,14 @@ int main(int argc, char **argv)
             buffer_free(b);          /* used, then given back */
         else
             keep(b, i);              /* offheap and heap keep every one */
-        external_kib = (int64_t)(mem.external / 1024);
+        external_kib = (int64_t)(external / 1024);
         probe_sample(i, &external_kib);
     }
     probe_finish();
     if (!a.quiet)
         printf("%ld buffers held: %.2f MiB off-heap, %.2f MiB on the heap "
-               "(budget %.2f MiB); checksum %u\n", mem.buffers,
-               mib(mem.external), mib(mem.heap), mib(mem.budget), sum);
+               "(budget %.2f MiB); checksum %u\n", nbuffers,
+               mib(external), mib(heap.used), mib(heap.limit), sum);
 
     /* offheap and heap keep their buffers to the end on purpose, as the
      * seed's `total` does. release leaves nothing behind. */
