@@ -24,7 +24,7 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
-        fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils
+        fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils
 
 .PHONY: all build deps test memcheck sanitize tsan bench clean help charts $(LABS)
 
