@@ -275,7 +275,10 @@ static void *consumer(void *unused)
         if (q.stop)
             break;
         if (q.depth == 0) {
-            if (q.produce_left > 0 && !q.producer_parked) {
+            /* A producer that still owes jobs will bring one, even if it
+             * is still marked parked: our take just woke it. Giving up
+             * here would let the scheduler decide how many we take. */
+            if (q.produce_left > 0) {
                 pthread_cond_wait(&q.not_empty, &q.lock);  /* one is coming */
                 continue;
             }
