@@ -13,7 +13,7 @@ void *budget_alloc(struct heap_budget *b, size_t size, long iter)
 {
     /* Refuse before asking malloc, as V8 does: the wall is ours, so the
      * message can say exactly where it stands. */
-    if (b->limit && b->used + size > b->limit)
+    if (b->limit && size > b->limit - b->used)   /* used <= limit: no wrap */
         lab_wall("FATAL ERROR: Reached heap limit Allocation failed - heap "
                  "out of memory (iteration %ld: %.2f MiB requested, "
                  "%.2f MiB in use in %ld %s, budget --max-heap %.2f MiB)",

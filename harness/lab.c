@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,13 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
             if (!parse_size(optarg, &out->size) || out->size == 0)
                 lab_usage("bad --size '%s': want a size such as 64K, 1M "
                           "or 2G", optarg);
+            /* Every lab asks for --size bytes (plus a header) in one
+             * block; past PTRDIFF_MAX no malloc can succeed, and the
+             * header's few bytes would wrap size_t around to a tiny,
+             * successful allocation. */
+            if (out->size > PTRDIFF_MAX)
+                lab_usage("bad --size '%s': larger than any one block of "
+                          "memory can be", optarg);
             out->size_given = true;
             break;
         case OPT_PRESET:

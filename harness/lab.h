@@ -84,7 +84,7 @@ struct lab_info {
 struct lab_args {
     const struct lab_mode *mode;  /* the chosen mode (default: the first) */
     long iterations;              /* --iterations */
-    uint64_t size;                /* --size, in bytes */
+    uint64_t size;                /* --size, in bytes: 1 to PTRDIFF_MAX */
     bool size_given;              /* --size was on the command line */
     bool iterations_given;        /* --iterations was on the command line */
     const char *tsv;              /* --tsv, else $LEAKLAB_TSV, else NULL */

@@ -96,9 +96,14 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
     len += snprintf(head + len, sizeof head - len,
                     "# lab=%d\n# title=%s\n# mode=%s\n# argv=", lab->number,
                     lab->title, args->mode->name);
-    for (int i = 0; i < argc && len < sizeof head - 512; i++)
-        len += snprintf(head + len, sizeof head - len, "%s%s",
-                        i ? " " : "", argv[i]);
+    /* The argv line may fill all but the last 512 bytes, which the lines
+     * after it need; a longer command line is cut there, not overflowed. */
+    const size_t room = sizeof head - 512;
+    for (int i = 0; i < argc && len < room; i++)
+        len += snprintf(head + len, room - len, "%s%s", i ? " " : "",
+                        argv[i]);
+    if (len >= room)
+        len = room - 1;               /* where snprintf put the NUL */
     len += snprintf(head + len, sizeof head - len,
                     "\n# size=%llu\n# iterations=%ld\n# page_size=%ld\n"
                     "# libc=glibc %s\n# start=%s\n"
@@ -107,6 +112,8 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
                     (unsigned long long)args->size, args->iterations,
                     P.page_kib * 1024, gnu_get_libc_version(), when,
                     P.nextra ? "\t" : "", P.nextra ? lab->extra_columns : "");
+    if (len >= sizeof head)
+        abort();                /* a lab with 400 bytes of column names */
     write_row(head, len);
 }
 
@@ -162,6 +169,8 @@ struct probe_reading probe_sample(long iter, const int64_t *extra)
         for (int i = 0; i < P.nextra; i++)
             len += snprintf(row + len, sizeof row - len, "\t%lld",
                             (long long)(extra ? extra[i] : 0));
+        if ((size_t)len >= sizeof row)
+            abort();            /* a lab with some 20 extra columns */
         row[len++] = '\n';
         write_row(row, (size_t)len);
     }

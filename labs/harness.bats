@@ -48,6 +48,18 @@ load test_helper
     grep -qx '# size=2097152' "$TSV"
 }
 
+@test "a command line too long for the TSV's header is cut, and the rows stay whole" {
+    local zeros
+    zeros=$(printf '0%.0s' {1..9000})   # --iterations 000...03 is 3
+    run_lab 1 --mode release --iterations "${zeros}3" --size 64K
+    assert_success
+    run awk '!/^#/ { print; exit }' "$TSV"
+    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib')"
+    [ "$(tsv_rows "$TSV")" -eq 4 ]
+    assert_rows_whole "$TSV"
+    (( $(grep '^# argv=' "$TSV" | wc -c) < 8192 )) || fail "the argv line was not cut"
+}
+
 @test "LEAKLAB_TSV names the file when --tsv is not given" {
     local file=$BATS_TEST_TMPDIR/from-env.tsv
     LEAKLAB_TSV=$file run "$BUILD/lab1" --quiet --iterations 2 --size 64K
@@ -208,6 +220,7 @@ labs() { ls "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
         [[ $(basename "$bin") == leaklab ]] && continue   # tested below
         for bad in "--mode=nosuch:nosuch" "--size=12Q:12Q" \
                    "--size=99999999999G:99999999999G" "--iterations=-1:-1" \
+                   "--size=9223372036854775808:9223372036854775808" \
                    "--bogus:--bogus" "--size:--size"; do
             run --separate-stderr "$bin" "${bad%%:*}"
             assert_failure 2

@@ -200,9 +200,6 @@ int main(int argc, char **argv)
     lab_parse(&lab, argc, argv, &a);
     const char *mode = a.mode->name;
 
-    if (a.size > SIZE_MAX / 2)
-        lab_usage("bad --size '%llu': too big for one buffer",
-                  (unsigned long long)a.size);
     heap.limit = a.max_heap;
     bool off_heap = strcmp(mode, "heap") != 0;
 
