@@ -20,6 +20,11 @@
  *   none    no cap at all; only when asked for by name.
  * Every run is capped unless told otherwise: the default is rlimit at the
  * smaller of 2 GiB and a quarter of physical memory.
+ *
+ * The lab runs in a process group of its own, so that a timeout kills all
+ * of it; the terminal's Ctrl-C and Ctrl-Z reach only us, and we pass them
+ * on: Ctrl-C kills the lab (no .meta: the run did not end by itself),
+ * Ctrl-Z pauses it with us, and its timeout with it.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -83,7 +88,8 @@ static void print_help(void)
 "  -k, --cap-kind KIND    rlimit (malloc returns NULL), kill (SIGKILL over\n"
 "                         the cap) or none (default: what the mode asks)\n"
 "  -t, --timeout SEC      kill the lab's process group after SEC seconds\n"
-"                         (default 120)\n"
+"                         of running (default 120; a Ctrl-Z pause does\n"
+"                         not count)\n"
 "  -o, --out DIR          where records go (default out)\n"
 "  -q, --quiet            hide the lab's stdout (its stderr still shows)\n"
 "  -h, --help             this text\n"
@@ -153,13 +159,17 @@ static bool describe(const char *path, int number, struct lab_desc *d)
         _exit(127);
     }
     close(fd[1]);
+    /* Ctrl-C interrupts these calls (our handlers do not restart them);
+     * carry on, and let the flag stop us before the next run. */
     size_t len = 0;
     ssize_t got;
-    while ((got = read(fd[0], d->line + len, sizeof d->line - 1 - len)) > 0)
-        len += (size_t)got;
+    while ((got = read(fd[0], d->line + len, sizeof d->line - 1 - len)) > 0 ||
+           (got < 0 && errno == EINTR))
+        len += got > 0 ? (size_t)got : 0;
     close(fd[0]);
-    int status;
-    waitpid(pid, &status, 0);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
     d->line[len] = '\0';
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0) {
         fprintf(stderr, "leaklab: %s --describe failed\n", path);
@@ -221,10 +231,6 @@ static int cmd_list(void)
     return EXIT_DONE;
 }
 
-/* ------------------------------------------------------------------------
- * Running one mode
- * --------------------------------------------------------------------- */
-
 /* Everything one run needs to know. */
 struct run_plan {
     const struct lab_desc *lab;  /* which lab */
@@ -238,8 +244,76 @@ struct run_plan {
     int nlab_args;
 };
 
-static volatile sig_atomic_t interrupted;
+/* ------------------------------------------------------------------------
+ * Signals: the lab runs in its own process group (so that a timeout can
+ * kill all of it), which puts it out of reach of the terminal's Ctrl-C and
+ * Ctrl-Z. These handlers pass both on.
+ * --------------------------------------------------------------------- */
+
+static volatile sig_atomic_t interrupted;  /* SIGINT, SIGTERM or SIGHUP */
+static volatile sig_atomic_t lab_group;    /* the running lab's, or 0 */
+static volatile sig_atomic_t resumed;      /* SIGCONT since the last look */
+
+/* Installs handler for sig, without SA_RESTART: a Ctrl-C must wake the
+ * wait loop's nanosleep, not wait for it. Async-signal-safe. */
+static void handle(int sig, void (*handler)(int))
+{
+    struct sigaction sa = {.sa_handler = handler};
+    sigaction(sig, &sa, NULL);
+}
+
+/* Ctrl-C: the wait loop sees the flag and takes the lab down with us. */
 static void on_interrupt(int sig) { interrupted = sig; }
+
+/* Ctrl-Z: stop the lab too, then ourselves. A lab left running would go
+ * on growing while our watchdog and our timer are stopped. */
+static void on_stop(int sig)
+{
+    int saved = errno;
+    if (lab_group > 0)
+        kill(-lab_group, SIGSTOP);
+    handle(sig, SIG_DFL);
+    raise(sig);        /* blocked until this handler returns: then we stop */
+    errno = saved;
+}
+
+/* fg or bg: the lab goes on when we do, and Ctrl-Z is ours again. */
+static void on_continue(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (lab_group > 0)
+        kill(-lab_group, SIGCONT);
+    handle(SIGTSTP, on_stop);
+    resumed = 1;
+    errno = saved;
+}
+
+/* Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) the signals above. */
+static void mask_signals(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTSTP);
+    sigaddset(&set, SIGCONT);
+    sigprocmask(how, &set, NULL);
+}
+
+static void install_handlers(void)
+{
+    handle(SIGINT, on_interrupt);
+    handle(SIGTERM, on_interrupt);
+    handle(SIGHUP, on_interrupt);
+    handle(SIGTSTP, on_stop);
+    handle(SIGCONT, on_continue);
+}
+
+/* ------------------------------------------------------------------------
+ * Running one mode
+ * --------------------------------------------------------------------- */
 
 static double now_ms(void)
 {
@@ -280,7 +354,13 @@ static int run_one(const struct run_plan *plan)
     make_dir(dir);
     snprintf(tsv, sizeof tsv, "%s/%s.tsv", dir, plan->mode);
     snprintf(meta, sizeof meta, "%s/%s.meta", dir, plan->mode);
-    unlink(meta);   /* a stale verdict must never outlive a failed run */
+    /* Stale records must never outlive a failed run: a lab that exits
+     * before it opens its TSV must not leave last run's rows in place. */
+    unlink(meta);
+    unlink(tsv);
+
+    if (interrupted)                 /* Ctrl-C between two runs */
+        exit(128 + interrupted);
 
     char *argv[plan->nlab_args + 4];
     int argc = 0;
@@ -293,11 +373,20 @@ static int run_one(const struct run_plan *plan)
 
     fflush(stdout);
     double t0 = now_ms();
+    /* No signal may come between the fork and lab_group naming the new
+     * group: a Ctrl-Z there would stop us and leave the lab running. */
+    mask_signals(SIG_BLOCK);
     pid_t pid = fork();
     if (pid < 0)
         fail("fork");
     if (pid == 0) {
         setpgid(0, 0);   /* its own group, so a timeout takes all of it */
+        handle(SIGINT, SIG_DFL);   /* exec resets our handlers, but a  */
+        handle(SIGTERM, SIG_DFL);  /* signal pending now would arrive  */
+        handle(SIGHUP, SIG_DFL);   /* before exec, at the unblock      */
+        handle(SIGTSTP, SIG_DFL);
+        handle(SIGCONT, SIG_DFL);
+        mask_signals(SIG_UNBLOCK);
         setenv("LEAKLAB_TSV", tsv, 1);
         if (plan->quiet) {
             int null = open("/dev/null", O_WRONLY);
@@ -316,14 +405,28 @@ static int run_one(const struct run_plan *plan)
         _exit(127);
     }
     setpgid(pid, pid);   /* same as the child's; whichever runs first */
+    lab_group = pid;
+    resumed = 0;
+    mask_signals(SIG_UNBLOCK);
 
+    /* The watchdog reads the lab's rss here. The lab is our unreaped
+     * child, so /proc/PID exists until we wait for it: a failure is ours
+     * (out of fds), and a kill cap must never quietly become no cap. */
+    bool watch = strcmp(plan->cap_kind, "kill") == 0;
     char statm_path[64];
     snprintf(statm_path, sizeof statm_path, "/proc/%d/statm", (int)pid);
     int statm_fd = open(statm_path, O_RDONLY | O_CLOEXEC);
-    bool watch = strcmp(plan->cap_kind, "kill") == 0;
+    if (statm_fd < 0 && watch) {
+        int err = errno;
+        kill(-pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        errno = err;
+        fail(statm_path);
+    }
     const char *killed_by = NULL;
     uint64_t watchdog_rss = 0;
-    double deadline = t0 + plan->timeout_s * 1e3;
+    /* The timeout counts the time the lab could run: not a Ctrl-Z pause. */
+    double ran_ms = 0, last = t0;
 
     int status = 0;
     struct rusage ru = {0};
@@ -331,8 +434,12 @@ static int run_one(const struct run_plan *plan)
         pid_t done = wait4(pid, &status, WNOHANG, &ru);
         if (done == pid)
             break;
-        if (done < 0 && errno != EINTR)
+        if (done < 0 && errno != EINTR) {
+            int err = errno;
+            kill(-pid, SIGKILL);     /* never leave it running unwatched */
+            errno = err;
             fail("wait4");
+        }
         if (interrupted) {           /* Ctrl-C: take the lab down with us */
             kill(-pid, SIGKILL);
             waitpid(pid, NULL, 0);
@@ -348,13 +455,20 @@ static int run_one(const struct run_plan *plan)
                 watchdog_rss = rss;
             }
         }
-        if (killed_by == NULL && now_ms() > deadline) {
+        double now = now_ms();
+        if (resumed)
+            resumed = 0;             /* this tick held the pause */
+        else
+            ran_ms += now - last;
+        last = now;
+        if (killed_by == NULL && ran_ms > plan->timeout_s * 1e3) {
             kill(-pid, SIGKILL);
             killed_by = "timeout";
         }
         struct timespec tick = {0, TICK_NS};
         nanosleep(&tick, NULL);
     }
+    lab_group = 0;
     double wall = now_ms() - t0;
     if (statm_fd >= 0)
         close(statm_fd);
@@ -399,7 +513,8 @@ static int run_one(const struct run_plan *plan)
                 (unsigned long long)(watchdog_rss / 1024));
     fprintf(f, "peak_rss_kib=%ld\nwall_ms=%.0f\nverdict=%s\n", ru.ru_maxrss,
             wall, verdict);
-    if (fclose(f) != 0)
+    bool write_failed = ferror(f);   /* a full disk, seen at any fprintf */
+    if (fclose(f) != 0 || write_failed)
         fail(tmp);
     if (rename(tmp, meta) < 0)
         fail(meta);
@@ -571,10 +686,7 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    struct sigaction sa = {.sa_handler = on_interrupt};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    install_handlers();
 
     if (argc < 2)
         usage_error("missing command: want 'list' or 'run' (see --help)");

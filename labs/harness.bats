@@ -83,11 +83,9 @@ load test_helper
 
 @test "SIGKILL in the middle of a run leaves only whole rows" {
     local file=$BATS_TEST_TMPDIR/killed.tsv
-    "$BUILD/lab1" --quiet --mode release --iterations 100000000 --size 4K --tsv "$file" &
-    local pid=$! tries=0
-    while (( $(tsv_rows "$file" 2>/dev/null || echo 0) < 2000 && tries < 500 )); do
-        sleep 0.01; tries=$((tries + 1))
-    done
+    "$BUILD/lab1" --quiet --mode release --iterations 100000000 --size 4K --tsv "$file" 3>&- &
+    local pid=$!
+    wait_until has_rows "$file" 2000
     kill -KILL "$pid"
     wait "$pid" || true
     (( $(tsv_rows "$file") >= 2000 ))
@@ -165,6 +163,60 @@ load test_helper
     assert_meta "$META" verdict timeout
     assert_meta "$META" signal_name SIGKILL
     assert_rows_whole "$TSV"
+}
+
+@test "a lab that fails before its first row leaves no TSV from an earlier run" {
+    leaklab_run 1 release -- --iterations 2 --size 64K
+    assert_success
+    [ -s "$TSV" ]
+    leaklab_run 1 release -- --bogus
+    assert_success
+    assert_meta "$META" exit_code 2
+    assert_meta "$META" verdict crashed
+    [ ! -e "$TSV" ] || fail "last run's $TSV is still there"
+}
+
+# start_long_run - a lab1 run through the runner, in the background, that
+# would take minutes; returns once the lab has written rows. Sets RUNNER
+# and LAB (their pids).
+start_long_run() {
+    "$BUILD/leaklab" run 1 --mode release --quiet --out "$BATS_TEST_TMPDIR/out" \
+        -- --iterations 100000000 --size 4K 3>&- &
+    RUNNER=$!
+    wait_until has_rows "$BATS_TEST_TMPDIR/out/lab1/release.tsv" 10
+    LAB=$(pgrep -P "$RUNNER")
+    [[ -n $LAB ]] || fail "no lab under the runner"
+}
+
+# A test that fails halfway must not leave its background run behind:
+# SIGINT takes the runner and its lab down, SIGCONT lets a stopped one see it.
+teardown() {
+    [[ -n ${RUNNER:-} ]] || return 0
+    kill -INT "$RUNNER" 2>/dev/null || true
+    kill -CONT "$RUNNER" 2>/dev/null || true
+    wait "$RUNNER" 2>/dev/null || true
+}
+
+# is_stopped PID - its state in /proc/PID/stat is T (stopped by a signal).
+is_stopped() { [[ $(awk '{ print $3 }' "/proc/$1/stat") == T ]]; }
+is_running() { ! is_stopped "$1"; }
+
+@test "Ctrl-C (SIGINT) to the runner kills the lab too, and writes no meta" {
+    start_long_run
+    kill -INT "$RUNNER"
+    local rc=0
+    wait "$RUNNER" || rc=$?
+    assert_equal "$rc" 130
+    ! kill -0 "$LAB" 2>/dev/null || fail "the lab ($LAB) outlived the runner"
+    [ ! -e "$BATS_TEST_TMPDIR/out/lab1/release.meta" ]
+}
+
+@test "Ctrl-Z (SIGTSTP) to the runner stops the lab too; SIGCONT resumes both" {
+    start_long_run
+    kill -TSTP "$RUNNER"
+    wait_until is_stopped "$LAB"
+    kill -CONT "$RUNNER"
+    wait_until is_running "$LAB"
 }
 
 @test "--cap-kind none must be asked for, and then caps nothing" {

@@ -89,6 +89,23 @@ tsv_rows() {
     awk '!/^#/ { n++ } END { print (n ? n - 1 : 0) }' "$1"
 }
 
+# has_rows FILE N - FILE exists and has at least N data rows.
+has_rows() {
+    [[ -e $1 ]] && (( $(tsv_rows "$1") >= $2 ))
+}
+
+# wait_until COMMAND... - runs COMMAND every 10 ms until it succeeds; fails
+# the test after 1000 tries. For a background run to reach a state (rows
+# written, a process stopped); what the test asserts is the state, never
+# how long it took.
+wait_until() {
+    local tries=0
+    until "$@"; do
+        (( ++tries < 1000 )) || fail "gave up waiting for: $*"
+        sleep 0.01
+    done
+}
+
 # meta_value FILE KEY - one value from a runner's .meta.
 meta_value() {
     sed -n "s/^$2=//p" "$1" | head -n 1
