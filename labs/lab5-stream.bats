@@ -16,6 +16,23 @@ input() {
     echo "$D/in-$1"
 }
 
+# assert_no_temporary - no ".NAME.lab5-*" left in the test's directory.
+assert_no_temporary() {
+    local left
+    left=$(find "$D" -name '.*.lab5-*')
+    [[ -z $left ]] || fail "temporary left behind: $left"
+}
+
+# each_mode_fails SRC DST PATH ERROR - every mode copying SRC to DST exits
+# 1 with one line on stderr: PATH and its strerror.
+each_mode_fails() {
+    local mode
+    for mode in $MODES; do
+        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$1" "$2"
+        assert_error_line "$3" "$4"
+    done
+}
+
 @test "--make-input writes exactly SIZE bytes, the same bytes every time" {
     run "$BUILD/lab5" --make-input 1000001 "$D/a"
     assert_success
@@ -106,11 +123,13 @@ input() {
     assert_grows_per_iter "$TSV" rss_kib 900
 }
 
-@test "slurp: a file bigger than the cap hits the wall, and leaves no DST" {
+@test "slurp: a file bigger than the cap hits the wall, and leaves no DST, no temporary" {
     leaklab_run 5 slurp -- "$(input 32M)" "$D/copy"
     assert_success
     assert_meta "$META" verdict killed      # the classroom cap: kill at 24 MiB
     [[ ! -e $D/copy ]] || fail "a partial $D/copy was left behind"
+    # SIGKILL runs no cleanup: only a temporary with no name leaves nothing.
+    assert_no_temporary
 }
 
 @test "slurp under an rlimit cap: malloc fails and the lab says why, exit 3" {
@@ -120,7 +139,7 @@ input() {
     assert_meta "$META" verdict limit
     assert_output --partial "all of $D/in-32M has to fit in memory at once"
     [[ ! -e $D/copy ]]
-    [[ -z $(find "$D" -name '.copy.lab5-*') ]] || fail "temporary left behind"
+    assert_no_temporary
 }
 
 @test "zerocopy uses copy_file_range between regular files" {
@@ -168,37 +187,23 @@ input() {
 }
 
 @test "errors: a missing source" {
-    local mode
-    for mode in $MODES; do
-        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$D/nope" "$D/out"
-        assert_error_line "$D/nope" "No such file or directory"
-    done
+    each_mode_fails "$D/nope" "$D/out" "$D/nope" "No such file or directory"
 }
 
 @test "errors: a source that is a directory" {
-    local mode
-    for mode in $MODES; do
-        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$D" "$D/out"
-        assert_error_line "$D" "Is a directory"
-    done
+    each_mode_fails "$D" "$D/out" "$D" "Is a directory"
+}
+
+@test "errors: a destination that is a directory" {
+    each_mode_fails "$(input 100K)" "$D" "$D" "Is a directory"
 }
 
 @test "errors: a destination directory that does not exist" {
-    local mode src
-    src=$(input 100K)
-    for mode in $MODES; do
-        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$src" "$D/no/such/dir/out"
-        assert_error_line "$D/no/such/dir/out" "No such file or directory"
-    done
+    each_mode_fails "$(input 100K)" "$D/no/such/dir/out" "$D/no/such/dir/out" "No such file or directory"
 }
 
 @test "errors: a full disk (/dev/full) is ENOSPC" {
-    local mode src
-    src=$(input 100K)
-    for mode in $MODES; do
-        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$src" /dev/full
-        assert_error_line /dev/full "No space left on device"
-    done
+    each_mode_fails "$(input 100K)" /dev/full /dev/full "No space left on device"
 }
 
 @test "a copy that fails halfway leaves DST as it was, and no temporary" {
@@ -215,7 +220,7 @@ input() {
             "$BUILD/lab5" --quiet --mode $mode "$src" "$D/new"
         assert_error_line "$D/new" "File too large"
         [[ ! -e $D/new ]] || fail "$mode: a partial $D/new was left behind"
-        [[ -z $(find "$D" -name '.*.lab5-*') ]] || fail "$mode: temporary left behind: $(find "$D" -name '.*.lab5-*')"
+        assert_no_temporary
     done
 }
 

@@ -44,6 +44,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,18 +114,54 @@ static const struct lab_info lab = {
  * --------------------------------------------------------------------- */
 
 static const char *src_path, *dst_path;  /* as given, for messages */
-static char tmp_path[PATH_MAX];          /* the temporary, "" once gone */
+static char tmp_path[PATH_MAX];          /* the temporary's name, once it
+                                            has one */
+static volatile sig_atomic_t tmp_named;  /* tmp_path is on disk: remove it
+                                            if the copy does not finish */
+static bool tmp_unnamed;                 /* the fd is an O_TMPFILE: no name
+                                            until commit_destination() */
 
 /* Runs at every exit: a copy that did not finish leaves no file behind. */
 static void remove_temporary(void)
 {
-    if (tmp_path[0] != '\0')
+    if (tmp_named)
         unlink(tmp_path);
 }
 
-/* Opens DST for writing. A FIFO or device is opened as it is; anything
- * else is created as ".NAME.lab5-XXXXXX" in DST's directory, with DST's
- * mode if DST exists, else `mode`. Exits 1 naming DST on failure. */
+/* Ctrl-C, kill, a closed terminal: the same, then die of the signal. */
+static void remove_temporary_and_die(int sig)
+{
+    remove_temporary();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Publishes tmp_path (written in full) to the signal handler. */
+static void name_temporary(void)
+{
+    atomic_signal_fence(memory_order_seq_cst);  /* the name before the flag */
+    tmp_named = 1;
+}
+
+/* Writes ".NAME.lab5-SUFFIX" in DST's directory into tmp_path. Exits 1
+ * naming DST if it does not fit. */
+static void temporary_name(const char *suffix)
+{
+    const char *slash = strrchr(dst_path, '/');
+    int dirlen = slash ? (int)(slash - dst_path) + 1 : 0;
+    if (snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.lab5-%s", dirlen,
+                 dst_path, dst_path + dirlen, suffix) >= (int)sizeof tmp_path) {
+        errno = ENAMETOOLONG;
+        lab_fail(dst_path);
+    }
+}
+
+/* Opens DST for writing. A FIFO or device is opened as it is. Anything
+ * else gets a new file in DST's directory, with DST's mode if DST exists,
+ * else `mode`: an unnamed one (O_TMPFILE), so that even a SIGKILL, which
+ * no cleanup can catch, leaves nothing behind; or, where the file system
+ * cannot make one, ".NAME.lab5-XXXXXX", removed if the copy fails. Exits
+ * 1 naming DST on failure. */
 static int open_destination(mode_t mode)
 {
     struct stat st;
@@ -142,33 +179,72 @@ static int open_destination(mode_t mode)
         mode = st.st_mode & 07777;
     }
     const char *slash = strrchr(dst_path, '/');
-    int dirlen = slash ? (int)(slash - dst_path) + 1 : 0;
-    if (snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.lab5-XXXXXX", dirlen,
-                 dst_path, dst_path + dirlen) >= (int)sizeof tmp_path) {
-        tmp_path[0] = '\0';
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - dst_path) + 1
+                                                : 1,
+                 slash ? dst_path : ".") >= (int)sizeof dir) {
         errno = ENAMETOOLONG;
         lab_fail(dst_path);
     }
-    int fd = mkostemp(tmp_path, O_CLOEXEC);
-    if (fd < 0) {
-        tmp_path[0] = '\0';
-        lab_fail(dst_path);   /* e.g. its directory does not exist */
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    if (fd >= 0) {
+        tmp_unnamed = true;
+    } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+        temporary_name("XXXXXX");      /* no O_TMPFILE here (NFS, ...) */
+        fd = mkostemp(tmp_path, O_CLOEXEC);
+        if (fd >= 0)
+            name_temporary();
     }
-    if (fchmod(fd, mode) < 0)
+    if (fd < 0)
+        lab_fail(dst_path);   /* e.g. its directory does not exist */
+    if (fchmod(fd, mode) < 0)  /* exactly DST's, whatever the umask */
         lab_fail(dst_path);
     return fd;
 }
 
-/* Closes DST and, for a temporary, renames it over DST. Exits 1 naming
- * DST on failure (the temporary is removed at exit). */
+/* Closes DST and, for a temporary, renames it over DST. No fsync: as with
+ * cp, the copy survives the program failing, not the machine losing power,
+ * and make bench compares the two. Exits 1 naming DST on failure (the
+ * temporary is removed at exit). */
 static void commit_destination(int fd)
 {
+    if (tmp_unnamed) {
+        /* An O_TMPFILE gets a name by linkat through /proc; linkat will
+         * not replace DST, so it takes a temporary name for the rename. */
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+        for (int attempt = 0;; attempt++) {
+            char suffix[32];
+            snprintf(suffix, sizeof suffix, "%d-%d", (int)getpid(), attempt);
+            temporary_name(suffix);
+            if (linkat(AT_FDCWD, self, AT_FDCWD, tmp_path,
+                       AT_SYMLINK_FOLLOW) == 0)
+                break;
+            if (errno != EEXIST || attempt == 100)
+                lab_fail(dst_path);
+        }
+        name_temporary();
+    }
     if (close(fd) < 0)
         lab_fail(dst_path);
-    if (tmp_path[0] != '\0') {
+    if (tmp_named) {
         if (rename(tmp_path, dst_path) < 0)
             lab_fail(dst_path);
-        tmp_path[0] = '\0';
+        tmp_named = 0;
+    }
+}
+
+/* Reads up to len bytes of SRC, retrying after a signal. Returns how many
+ * (0 at the end of the file; fewer than len is fine). Exits 1 naming SRC
+ * on failure. */
+static size_t read_src(int fd, unsigned char *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n = read(fd, buf, len);
+        if (n >= 0)
+            return (size_t)n;
+        if (errno != EINTR)
+            lab_fail(src_path);
     }
 }
 
@@ -230,7 +306,9 @@ static void final_row(uint64_t copied)
  * Exits 3 when the buffer cannot be had: the file does not fit. */
 static uint64_t copy_slurp(int in, int out, off_t size_hint)
 {
-    size_t cap = size_hint > 0 ? (size_t)size_hint : 1 << 20, len = 0;
+    /* One byte more than the file, for the read that finds its end: an
+     * exact fit would double the buffer just to learn there is no more. */
+    size_t cap = size_hint > 0 ? (size_t)size_hint + 1 : 1 << 20, len = 0;
     unsigned char *buf = malloc(cap);
     for (;;) {
         if (buf == NULL)
@@ -245,14 +323,10 @@ static uint64_t copy_slurp(int in, int out, off_t size_hint)
             continue;
         }
         size_t want = cap - len < (1 << 20) ? cap - len : 1 << 20;
-        ssize_t n = read(in, buf + len, want);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            lab_fail(src_path);
+        size_t n = read_src(in, buf + len, want);
         if (n == 0)
             break;
-        len += (size_t)n;
+        len += n;
         rows_due(len, 0);   /* nothing written yet: it is all in memory */
     }
     write_all(out, buf, len);
@@ -269,15 +343,11 @@ static uint64_t copy_stream(int in, int out, uint64_t copied)
         lab_wall("stream: malloc(%llu) for the buffer returned NULL",
                  (unsigned long long)buffer_size);
     for (;;) {
-        ssize_t n = read(in, buf, buffer_size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            lab_fail(src_path);
+        size_t n = read_src(in, buf, buffer_size);
         if (n == 0)
             break;
-        write_all(out, buf, (size_t)n);
-        copied += (uint64_t)n;
+        write_all(out, buf, n);
+        copied += n;
         rows_due(copied, copied);
     }
     free(buf);
@@ -376,6 +446,9 @@ int main(int argc, char **argv)
      * rather than die of SIGXFSZ and leave the temporary behind. */
     signal(SIGXFSZ, SIG_IGN);
     atexit(remove_temporary);
+    signal(SIGINT, remove_temporary_and_die);
+    signal(SIGTERM, remove_temporary_and_die);
+    signal(SIGHUP, remove_temporary_and_die);
 
     if (make_input) {
         dst_path = a.positional[0];
