@@ -45,7 +45,11 @@ load test_helper
     assert_success
     grep -qx '# size=65536' "$TSV"
     run_lab 1 --mode release --iterations 1 --size 2M
+    assert_success
     grep -qx '# size=2097152' "$TSV"
+    run_lab 1 --mode release --iterations 0 --size 3G   # 0: nothing allocated
+    assert_success
+    grep -qx '# size=3221225472' "$TSV"
 }
 
 @test "a command line too long for the TSV's header is cut, and the rows stay whole" {

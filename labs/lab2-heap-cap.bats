@@ -59,6 +59,7 @@ fatal_expected() {
     assert_success
     grep -qx '# size=167772160' "$TSV"
     run_lab 2 --mode budget --preset seed --size 8
+    assert_success
     grep -qx '# iterations=15' "$TSV"
     # One byte over the seed's budget fails at once, touching nothing.
     run_lab 2 --mode budget --preset seed --size 1401M

@@ -66,11 +66,13 @@ each_mode_fails() {
 }
 
 @test "short reads, short writes and EINTR on every call still copy byte for byte" {
-    skip_if_sanitized "the sanitizer runtime must be the first preload"
     local mode src
     src=$(input 1000003)
+    # ASan wants its runtime first among the preloads; the shim's read and
+    # write still call through to ASan's, so let it come second.
+    local asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
     for mode in $MODES; do
-        LD_PRELOAD=$BUILD/shortio.so run_lab 5 --mode $mode "$src" "$D/out-$mode"
+        ASAN_OPTIONS=$asan LD_PRELOAD=$BUILD/shortio.so run_lab 5 --mode $mode "$src" "$D/out-$mode"
         assert_success
         assert_same_file "$src" "$D/out-$mode"
     done

@@ -118,6 +118,7 @@ tsv_stats() {
     awk -F'\t' -v want="$2" '
         /^#/ { next }
         !hdr { for (i = 1; i <= NF; i++) { if ($i == want) c = i; if ($i == "iter") it = i }
+               if (!c) { print "no column " want > "/dev/stderr"; exit 1 }
                hdr = 1; next }
         NR && $it >= 1 {
             x = $it; y = $c; n++
