@@ -8,6 +8,7 @@ load test_helper
 
 SIZE=40M       # one buffer
 BUDGET=280M    # the classroom --max-heap, as in lab 2
+STEP=4M        # a smaller buffer, for tests where only the step matters
 
 # --- offheap: past the budget, because the budget never sees it ------------
 
@@ -26,15 +27,15 @@ BUDGET=280M    # the classroom --max-heap, as in lab 2
 }
 
 @test "offheap grows rss and external by the buffer size per iteration, within 5%" {
-    run_lab 3 --mode offheap
+    run_lab 3 --mode offheap --size $STEP
     assert_success
-    assert_step "$TSV" rss_kib "$(kib $SIZE)" 5
-    assert_step "$TSV" external_kib "$(kib $SIZE)" 5
+    assert_step "$TSV" rss_kib "$(kib $STEP)" 5
+    assert_step "$TSV" external_kib "$(kib $STEP)" 5
 }
 
 @test "offheap keeps heap_total and heap_used flat, within 1 MiB, all run long" {
     skip_if_sanitized "heap_total and heap_used come from glibc's malloc, not ASan's"
-    run_lab 3 --mode offheap
+    run_lab 3 --mode offheap --size $STEP
     assert_success
     assert_flat "$TSV" heap_total_kib 1024
     assert_flat "$TSV" heap_used_kib 1024
@@ -67,9 +68,9 @@ BUDGET=280M    # the classroom --max-heap, as in lab 2
 
 @test "heap grows heap_used by the buffer size per iteration, external stays 0" {
     skip_if_sanitized "heap_used comes from glibc's malloc, not ASan's"
-    run_lab 3 --mode heap
+    run_lab 3 --mode heap --size $STEP --max-heap 28M   # 7 fit, as 7 x 40M do
     assert_failure 3
-    assert_step "$TSV" heap_used_kib "$(kib $SIZE)" 5
+    assert_step "$TSV" heap_used_kib "$(kib $STEP)" 5
     assert_every_row "$TSV" 'external_kib == 0'
 }
 
@@ -83,7 +84,7 @@ BUDGET=280M    # the classroom --max-heap, as in lab 2
 # --- release: given back each time --------------------------------------------
 
 @test "release keeps rss flat, within 1 MiB, and holds nothing off-heap" {
-    run_lab 3 --mode release
+    run_lab 3 --mode release --size $STEP
     assert_success
     assert_flat "$TSV" rss_kib 1024
     assert_growth_below "$TSV" rss_kib 1024
