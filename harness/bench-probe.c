@@ -7,7 +7,7 @@
  * a sample is two system calls, the pread and the write(2) that makes
  * its row crash-safe, so the row's write is shown apart from the rest.
  *
- *   bench-probe [--samples N] [--tsv FILE]
+ *   bench-probe [--iterations N] [--tsv FILE]     (N samples of each kind)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>

@@ -148,9 +148,12 @@ static unsigned long consume_job(const struct job *job)
 
 enum kind { UNBOUNDED, BOUNDED, SHED };
 
-/* Everything below `lock` is read and written only while holding it. */
+/* What the three threads share. `kind` and `job_size` are set before the
+ * threads start and never change; everything else is read and written
+ * only while holding `lock`. */
 static struct queue {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;      /* one lock for all of it: simple, and the
+                                  work (make, consume) is done outside it */
     pthread_cond_t not_empty;  /* consumer waits here for a job */
     pthread_cond_t not_full;   /* producer waits here for a slot (bounded) */
     pthread_cond_t go;         /* both wait here for the clock's next quota */
@@ -212,6 +215,7 @@ static struct job *take(void)
     return job;
 }
 
+/* A full ring. An unbounded list is never full. The caller holds the lock. */
 static bool is_full(void)
 {
     return q.kind != UNBOUNDED && q.depth == (size_t)capacity;
@@ -221,6 +225,8 @@ static bool is_full(void)
  * The two workers
  * --------------------------------------------------------------------- */
 
+/* Offers a job for each unit of produce_left, as the clock hands them out.
+ * Returns NULL when the run stops; exits 3 if a job cannot be made. */
 static void *producer(void *unused)
 {
     (void)unused;
@@ -264,6 +270,8 @@ static void *producer(void *unused)
     return NULL;
 }
 
+/* Takes up to consume_left jobs a tick, each read in full, then freed.
+ * Returns NULL when the run stops. */
 static void *consumer(void *unused)
 {
     (void)unused;

@@ -118,7 +118,7 @@ static char tmp_path[PATH_MAX];          /* the temporary's name, once it
                                             has one */
 static volatile sig_atomic_t tmp_named;  /* tmp_path is on disk: remove it
                                             if the copy does not finish */
-static bool tmp_unnamed;                 /* the fd is an O_TMPFILE: no name
+static bool in_tmpfile;                  /* DST's fd is an O_TMPFILE: no name
                                             until commit_destination() */
 
 /* Runs at every exit: a copy that did not finish leaves no file behind. */
@@ -143,12 +143,19 @@ static void name_temporary(void)
     tmp_named = 1;
 }
 
+/* The length of DST's directory part, its last slash included; 0 for a
+ * bare name. The temporary must be in that directory for rename(2). */
+static int dst_dir_length(void)
+{
+    const char *slash = strrchr(dst_path, '/');
+    return slash ? (int)(slash - dst_path) + 1 : 0;
+}
+
 /* Writes ".NAME.lab5-SUFFIX" in DST's directory into tmp_path. Exits 1
  * naming DST if it does not fit. */
 static void temporary_name(const char *suffix)
 {
-    const char *slash = strrchr(dst_path, '/');
-    int dirlen = slash ? (int)(slash - dst_path) + 1 : 0;
+    int dirlen = dst_dir_length();
     if (snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.lab5-%s", dirlen,
                  dst_path, dst_path + dirlen, suffix) >= (int)sizeof tmp_path) {
         errno = ENAMETOOLONG;
@@ -178,17 +185,16 @@ static int open_destination(mode_t mode)
         }
         mode = st.st_mode & 07777;
     }
-    const char *slash = strrchr(dst_path, '/');
-    char dir[PATH_MAX];
-    if (snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - dst_path) + 1
-                                                : 1,
-                 slash ? dst_path : ".") >= (int)sizeof dir) {
+    char dir[PATH_MAX] = ".";
+    int dirlen = dst_dir_length();
+    if (dirlen > 0 && snprintf(dir, sizeof dir, "%.*s", dirlen, dst_path) >=
+                          (int)sizeof dir) {
         errno = ENAMETOOLONG;
         lab_fail(dst_path);
     }
     int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
     if (fd >= 0) {
-        tmp_unnamed = true;
+        in_tmpfile = true;
     } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
         temporary_name("XXXXXX");      /* no O_TMPFILE here (NFS, ...) */
         fd = mkostemp(tmp_path, O_CLOEXEC);
@@ -208,7 +214,7 @@ static int open_destination(mode_t mode)
  * temporary is removed at exit). */
 static void commit_destination(int fd)
 {
-    if (tmp_unnamed) {
+    if (in_tmpfile) {
         /* An O_TMPFILE gets a name by linkat through /proc; linkat will
          * not replace DST, so it takes a temporary name for the rename. */
         char self[64];
