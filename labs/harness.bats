@@ -278,14 +278,9 @@ labs() { ls "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
                    "--size=99999999999G:99999999999G" "--iterations=-1:-1" \
                    "--size=9223372036854775808:9223372036854775808" \
                    "--bogus:--bogus" "--size:--size"; do
-            run --separate-stderr "$bin" "${bad%%:*}"
-            assert_failure 2
-            assert_equal "${#stderr_lines[@]}" 1
-            [[ $stderr == *"${bad#*:}"* ]] || fail "$bin ${bad%%:*}: '$stderr' does not name ${bad#*:}"
+            assert_bad_argument "${bad#*:}" "$bin" "${bad%%:*}"
         done
-        run --separate-stderr "$bin" a b c
-        assert_failure 2
-        assert_equal "${#stderr_lines[@]}" 1
+        assert_bad_argument "" "$bin" a b c
     done
 }
 
@@ -294,9 +289,7 @@ labs() { ls "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
     for bad in "run 1 --cap 12Q:12Q" "run 1 --cap-kind bogus:bogus" \
                "run nosuch:nosuch" "run 99:99" "run 1 --mode nosuch:nosuch" \
                "run 1 --timeout 0:0" "frob:frob" "run 1 --cap 99999999999G:99999999999G"; do
-        run --separate-stderr "$BUILD/leaklab" ${bad%%:*} --out "$BATS_TEST_TMPDIR/out"
-        assert_failure 2
-        assert_equal "${#stderr_lines[@]}" 1
-        [[ $stderr == *"${bad#*:}"* ]] || fail "leaklab ${bad%%:*}: '$stderr' does not name ${bad#*:}"
+        # shellcheck disable=SC2086 # the words of one command line
+        assert_bad_argument "${bad#*:}" "$BUILD/leaklab" ${bad%%:*} --out "$BATS_TEST_TMPDIR/out"
     done
 }

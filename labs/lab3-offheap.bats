@@ -170,7 +170,7 @@ challenge_met() {
     [[ $output == *"out of memory"* ]] || { echo "no 'out of memory' in: $output"; return 1; }
     [[ $(last_iter "$TSV") -eq $want ]] || { echo "last row is iteration $(last_iter "$TSV"), not $want"; return 1; }
     local peak
-    peak=$(tsv_column "$TSV" external_kib | sort -n | tail -n 1)
+    peak=$(max_value "$TSV" external_kib)
     (( peak > 0 )) || { echo "nothing held off-heap: keep the buffers in mmap"; return 1; }
     (( peak <= $(kib $BUDGET) )) || { echo "external_kib peaked at $peak KiB, over $BUDGET"; return 1; }
 }

@@ -201,7 +201,7 @@ growth() {
 # assert_peak_below FILE COLUMN KIB - no row reaches KIB.
 assert_peak_below() {
     local peak
-    peak=$(tsv_column "$1" "$2" | sort -n | tail -n 1)
+    peak=$(max_value "$1" "$2")
     (( peak < $3 )) || fail "$2 peaked at $peak KiB; expected below $3 ($1)"
 }
 
@@ -302,6 +302,16 @@ assert_error_line() {
     [[ $n -eq 1 ]] || fail "expected one line on stderr, got $n:
 $stderr"
     [[ $stderr == *"$1: $2"* ]] || fail "expected '$1: $2' on stderr, got: $stderr"
+}
+
+# assert_bad_argument VALUE COMMAND... - COMMAND exits 2 with one line on
+# stderr, and the line names VALUE (empty: any line will do).
+assert_bad_argument() {
+    local value=$1; shift
+    run --separate-stderr "$@"
+    assert_failure 2
+    assert_equal "${#stderr_lines[@]}" 1
+    [[ $stderr == *"$value"* ]] || fail "$*: '$stderr' does not name $value"
 }
 
 # --------------------------------------------------------------------------
