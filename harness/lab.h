@@ -98,7 +98,8 @@ struct lab_args {
 /* Parses the common flags (--mode --iterations --size --tsv --quiet --help
  * --describe; --preset and --max-heap for a lab with presets) and the
  * lab's own. Exits 0 after --help or --describe and 2
- * on any bad argument; returns only when the lab should run. */
+ * on any bad argument; returns only when the lab should run. Call it
+ * before printing anything: it gives stdout a static buffer (lab.c). */
 void lab_parse(const struct lab_info *lab, int argc, char **argv,
                struct lab_args *out);
 

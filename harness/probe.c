@@ -35,10 +35,6 @@ static struct {
     const char *vg_monitor;   /* $LEAKLAB_VG_MONITOR under Valgrind, or NULL */
 } P = {.statm_fd = -1, .tsv_fd = -1};
 
-/* stdout gets a static buffer so that printing the table never shows up
- * in the heap numbers it prints. */
-static char stdout_buffer[4096];
-
 static double ms_since_start(void)
 {
     struct timespec t;
@@ -63,7 +59,6 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
                  int argc, char **argv)
 {
     clock_gettime(CLOCK_MONOTONIC, &P.t0);
-    setvbuf(stdout, stdout_buffer, _IOLBF, sizeof stdout_buffer);
     P.quiet = args->quiet;
     P.page_kib = sysconf(_SC_PAGESIZE) / 1024;
     P.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
