@@ -24,11 +24,12 @@ ROUNDS=${BENCH_ROUNDS:-7}
 # the tools so that drift (writeback, other load) hits all of them alike.
 # --------------------------------------------------------------------------
 echo
-echo "== copy: 1 GiB in the page cache, $ROUNDS interleaved rounds, medians"
+copy_size=${BENCH_COPY_SIZE:-1G}
+echo "== copy: $copy_size bytes in the page cache, $ROUNDS interleaved rounds, medians"
 out=$(cd "$out" && pwd) root=$(cd "$(dirname "$0")/.." && pwd)
 src=$out/copy-in.bin dst=$out/copy-out.bin
 trap 'rm -f "$src" "$dst"' EXIT
-"$build/lab5" --make-input "${BENCH_COPY_SIZE:-1G}" "$src"
+"$build/lab5" --make-input "$copy_size" "$src"
 cat "$src" >/dev/null                    # into the page cache
 node_js='const fs = require("fs");
 fs.createReadStream(process.argv[1]).pipe(fs.createWriteStream(process.argv[2]));'
