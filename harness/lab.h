@@ -75,7 +75,7 @@ struct lab_info {
      * reports it and exits 2). */
     bool (*on_option)(const char *name, const char *arg);
     const char *positional;          /* e.g. "SRC DST", or NULL for none */
-    int min_positional, max_positional;
+    int min_positional, max_positional;  /* how many it takes */
     const char *notes;               /* extra --help paragraph (how common
                                         flags apply to this lab), or NULL */
 };
@@ -92,7 +92,7 @@ struct lab_args {
     const struct lab_preset *preset; /* --preset (NULL without presets) */
     uint64_t max_heap;            /* --max-heap, else the preset's */
     char **positional;            /* arguments after the flags */
-    int npositional;
+    int npositional;              /* how many */
 };
 
 /* Parses the common flags (--mode --iterations --size --tsv --quiet --help

@@ -199,11 +199,14 @@ static int lab_number(const char *name)
     return name[3] == '0' && name[4] ? -1 : (int)n;  /* no "lab01" */
 }
 
+/* qsort's order for lab numbers. */
 static int compare_ints(const void *a, const void *b)
 {
     return *(const int *)a - *(const int *)b;
 }
 
+/* leaklab list: a line per built lab, in number order. Returns 0; exits 1
+ * if the build directory cannot be read. */
 static int cmd_list(void)
 {
     char dir[PATH_MAX];
@@ -241,7 +244,7 @@ struct run_plan {
     const char *out;             /* DIR */
     bool quiet;                  /* lab stdout to /dev/null */
     char **lab_args;             /* after "--" */
-    int nlab_args;
+    int nlab_args;               /* how many */
 };
 
 /* ------------------------------------------------------------------------
@@ -302,6 +305,8 @@ static void mask_signals(int how)
     sigprocmask(how, &set, NULL);
 }
 
+/* Ctrl-C, kill and hangup mark us interrupted; Ctrl-Z and fg are passed
+ * on to the running lab. */
 static void install_handlers(void)
 {
     handle(SIGINT, on_interrupt);
@@ -554,6 +559,9 @@ static uint64_t mem_available(void)
     return (uint64_t)kib * 1024;
 }
 
+/* leaklab run: one mode, or each in turn. Returns 0 once every run is
+ * recorded (whatever its verdict), 1 if the lab cannot describe itself;
+ * exits 2 on a bad argument and 1 on a failure of our own. */
 static int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
