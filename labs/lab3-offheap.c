@@ -103,7 +103,9 @@ static const struct lab_info lab = {
  * in both modes, so the arithmetic is the buffers' alone: n fit when
  * n x size <= budget.) */
 static struct heap_budget heap = {.unit = "buffers"};
-static uint64_t external;     /* bytes held from mmap: external_kib */
+static uint64_t external;     /* bytes held from mmap: external_kib. The
+                                 bytes asked for, as Node's external
+                                 counts them; the kernel maps whole pages */
 static long nbuffers;         /* buffers held, wherever their bytes are */
 
 /* Returns size bytes straight from the kernel, outside malloc's heap.
