@@ -134,17 +134,18 @@ static void print_help(const struct lab_info *lab)
     for (const struct lab_mode *m = lab->modes; m->name; m++)
         printf("  %-10s %-7s %s\n", m->name, m->cap_kind, m->caption);
     printf("\nOptions:\n"
-           "  -m, --mode MODE        which mode to run (default %s)\n"
-           "  -n, --iterations N     iterations to run (default %ld)\n"
-           "  -s, --size SIZE        bytes per iteration, K/M/G suffixes"
-           " (default %s)\n"
-           "      --tsv FILE         write one TSV row per iteration to FILE\n"
+           "  -m, --mode MODE        which mode to run (default %s)\n",
+           lab->modes[0].name);
+    if (!lab->once)
+        printf("  -n, --iterations N     iterations to run (default %ld)\n"
+               "  -s, --size SIZE        bytes per iteration, K/M/G suffixes"
+               " (default %s)\n",
+               first ? first->iterations : lab->default_iterations, size);
+    printf("      --tsv FILE         write one TSV row per iteration to FILE\n"
            "                         (default: $LEAKLAB_TSV, else no file)\n"
            "  -q, --quiet            no human-readable table on stdout\n"
            "      --describe         one machine-readable line, for leaklab\n"
-           "  -h, --help             this text\n",
-           lab->modes[0].name,
-           first ? first->iterations : lab->default_iterations, size);
+           "  -h, --help             this text\n");
     if (first) {
         char budget[32];
         format_size(first->max_heap, budget, sizeof budget);
@@ -276,6 +277,9 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
                 lab_usage("bad --iterations '%s': want a whole number "
                           "from 0 to 100000000", optarg);
             out->iterations_given = true;
+            if (lab->once)
+                lab_usage("--iterations does not apply to %s: it runs once "
+                          "over its input (see --help)", progname);
             break;
         case 's':
             if (!parse_size(optarg, &out->size) || out->size == 0)
@@ -289,6 +293,9 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
                 lab_usage("bad --size '%s': larger than any one block of "
                           "memory can be", optarg);
             out->size_given = true;
+            if (lab->once)
+                lab_usage("--size does not apply to %s: it runs once over "
+                          "its input (see --help)", progname);
             break;
         case OPT_PRESET:
             out->preset = NULL;

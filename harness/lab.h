@@ -74,6 +74,9 @@ struct lab_info {
      * takes none. Returns false when the value is bad (lab_parse then
      * reports it and exits 2). */
     bool (*on_option)(const char *name, const char *arg);
+    bool once;                       /* runs once over its input (lab 5):
+                                        --iterations and --size do not
+                                        apply, and are refused with exit 2 */
     const char *positional;          /* e.g. "SRC DST", or NULL for none */
     int min_positional, max_positional;  /* how many it takes */
     const char *notes;               /* extra --help paragraph (how common

@@ -233,9 +233,13 @@ each_mode_fails() {
     run --separate-stderr "$BUILD/lab5" a
     assert_failure 2
     [[ $stderr == "lab5: missing DST"* ]] || fail "stderr: $stderr"
+    run --separate-stderr "$BUILD/lab5" --size 1M a b
+    assert_failure 2
+    [[ $stderr == "lab5: --size does not apply to lab5"* ]] || fail "stderr: $stderr"
     run "$BUILD/lab5" --help
     assert_success
-    assert_output --partial "--iterations and --size do"
+    assert_output --partial "no --iterations, no --size"
+    refute_output --partial "-n, --iterations"
 }
 
 @test "memcheck: every mode frees everything, no errors" {
