@@ -102,7 +102,7 @@ load test_helper
 @test "leaklab list shows every lab with its title and modes" {
     run "$BUILD/leaklab" list
     assert_success
-    assert_line "$(printf 'lab1\tclosure-captured state\tmodes: retain,lose,release,narrow')"
+    assert_line "$(printf 'lab1\tclosure-captured state\tmodes: retain,lose,release,narrow,sometimes')"
 }
 
 @test "a finished run writes its meta with every key" {
@@ -241,7 +241,7 @@ is_running() { ! is_stopped "$1"; }
 @test "leaklab run without --mode runs every mode in turn" {
     run "$BUILD/leaklab" run 1 --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 2 --size 64K
     assert_success
-    for mode in retain lose release narrow; do
+    for mode in retain lose release narrow sometimes; do
         assert_meta "$BATS_TEST_TMPDIR/out/lab1/$mode.meta" verdict finished
     done
 }

@@ -60,6 +60,21 @@ ITERS=20
     assert_growth_below "$TSV" heap_used_kib $(( retain_growth / 100 ))
 }
 
+@test "sometimes leaks one context in ten: a staircase, not a line" {
+    skip_if_sanitized "heap_used comes from glibc's malloc, not ASan's"
+    run_lab 1 --mode sometimes --iterations 30 --size $SIZE
+    assert_success
+    local used size_kib
+    used=($(tsv_column "$TSV" heap_used_kib))   # used[i] is iteration i
+    size_kib=$(kib $SIZE)
+    # flat between failures, one context more at each tenth request
+    (( used[9] - used[1] < 64 )) || fail "iterations 1-9 grew by $((used[9] - used[1])) KiB"
+    (( used[10] - used[9] >= size_kib )) || fail "iteration 10 grew by only $((used[10] - used[9])) KiB"
+    (( used[19] - used[11] < 64 )) || fail "iterations 11-19 grew by $((used[19] - used[11])) KiB"
+    assert_growth_at_least "$TSV" heap_used_kib $(( 3 * size_kib ))
+    assert_growth_below "$TSV" heap_used_kib $(( 4 * size_kib ))
+}
+
 @test "memcheck: retain leaves every context still reachable, none lost" {
     run_memcheck 1 --mode retain --iterations 5 --size 64K
     assert_success
@@ -80,6 +95,17 @@ ITERS=20
     assert_success
     assert_memcheck_clean "$VGLOG"
     grep -q 'All heap blocks were freed -- no leaks are possible' "$VGLOG"
+}
+
+@test "memcheck: sometimes loses exactly the contexts its error path dropped" {
+    run_memcheck 1 --mode sometimes --iterations 30 --size 64K
+    assert_success
+    assert_memcheck_clean "$VGLOG"
+    assert_leak "definitely lost" "$VGLOG" $(( 3 * 65536 ))
+    local lost
+    lost=$(leak_bytes "$VGLOG" "definitely lost")
+    (( lost < 4 * 65536 )) || fail "sometimes lost $lost bytes; expected 3 contexts"
+    refute_leak "still reachable" "$VGLOG"
 }
 
 @test "memcheck: narrow keeps bytes reachable, not contexts" {
