@@ -143,7 +143,6 @@ for m in "${metas[@]}"; do
         echo "ttl = $(gp_str "Lab ${lab#lab}: $(meta "$m" title) - $mode")"
         echo "caption = $(gp_str "$(meta "$m" caption)")"
         # The lab's own columns: memory (_kib) on the left axis, the
-        # counts it names in y2= on the right one.
         # counts it names in y2= on the right one (a _kib column named
         # there, like lab 5's copied_kib, is progress, not memory held).
         y2_cols=$(describe y2 | tr ',' ' ')
