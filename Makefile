@@ -47,8 +47,8 @@ $(BUILD)/bench-probe: harness/bench-probe.c $(HARNESS)
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 # Wall time and wait4's peak rss of one command, for make bench.
-$(BUILD)/bench-run: harness/bench-run.c
-	$(COMPILE) -o $@ $<
+$(BUILD)/bench-run: harness/bench-run.c $(BUILD)/harness/lab.o
+	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 # LD_PRELOAD shim: short reads, short writes and EINTR, for lab 5's tests.
 $(BUILD)/shortio.so: harness/shortio.c

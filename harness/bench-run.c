@@ -2,14 +2,19 @@
  * bench-run - runs one command and prints how long it took and the most
  * memory it held, as the kernel counted them:
  *
- *   bench-run CMD [ARGS...]    ->   wall_s <TAB> peak_rss_kib
+ *   bench-run [--cap SIZE | --no-cap] CMD [ARGS...]
+ *       ->   wall_s <TAB> peak_rss_kib
  *
  * wall_s is monotonic time from fork to wait4; peak_rss_kib is wait4's
- * ru_maxrss. The command's own output goes where ours goes. Exits with the
- * command's status (1 if it could not start, 128+N if killed by signal N).
+ * ru_maxrss. The command's own output goes where ours goes. Like every run
+ * the harness makes, the command is capped (RLIMIT_AS, the same default as
+ * leaklab's: the smaller of 2 GiB and a quarter of RAM) unless told not
+ * to be. Exits with the command's status (1 if it could not start, 128+N
+ * if killed by signal N, 2 for a bad argument).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -17,12 +22,59 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lab.h"
+
+static void usage(FILE *to)
+{
+    fprintf(to, "Usage: bench-run [--cap SIZE | --no-cap] CMD [ARGS...]\n"
+                "Runs CMD and prints: wall_s<TAB>peak_rss_kib\n"
+                "  -c, --cap SIZE   RLIMIT_AS on CMD (default: the smaller "
+                "of 2G and RAM/4)\n"
+                "      --no-cap     no cap at all\n"
+                "  -h, --help       this text\n");
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: bench-run CMD [ARGS...]\n");
+    static const struct option longopts[] = {
+        {"cap", required_argument, NULL, 'c'},
+        {"no-cap", no_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+                    (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t cap = phys / 4 < (2ULL << 30) ? phys / 4 : 2ULL << 30;
+    int c;
+    opterr = 0;
+    /* "+": options stop at CMD, so CMD's own flags pass through. */
+    while ((c = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            if (!parse_size(optarg, &cap) || cap == 0) {
+                fprintf(stderr, "bench-run: bad --cap '%s': want a size "
+                        "such as 512M or 2G\n", optarg);
+                return 2;
+            }
+            break;
+        case 'N': cap = 0; break;
+        case 'h': usage(stdout); return 0;
+        case ':':
+            fprintf(stderr, "bench-run: option '%s' needs a value\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "bench-run: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "bench-run: missing CMD (see --help)\n");
         return 2;
     }
+    char **cmd = argv + optind;
+
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pid_t pid = fork();
@@ -31,8 +83,13 @@ int main(int argc, char **argv)
         return 1;
     }
     if (pid == 0) {
-        execvp(argv[1], argv + 1);
-        fprintf(stderr, "bench-run: %s: %s\n", argv[1], strerror(errno));
+        struct rlimit rl = {cap, cap};
+        if (cap && setrlimit(RLIMIT_AS, &rl) < 0) {
+            fprintf(stderr, "bench-run: setrlimit: %s\n", strerror(errno));
+            _exit(126);
+        }
+        execvp(cmd[0], cmd);
+        fprintf(stderr, "bench-run: %s: %s\n", cmd[0], strerror(errno));
         _exit(127);
     }
     int status;

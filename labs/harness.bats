@@ -248,7 +248,7 @@ is_running() { ! is_stopped "$1"; }
 
 # --- every binary's command line -------------------------------------------
 
-binaries() { ls "$BUILD"/lab[0-9]* "$BUILD/leaklab" "$BUILD/bench-probe" | grep -v '\.d$'; }
+binaries() { ls "$BUILD"/lab[0-9]* "$BUILD/leaklab" "$BUILD/bench-probe" "$BUILD/bench-run" | grep -v '\.d$'; }
 labs() { ls "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
 
 @test "every binary answers --help with exit 0 and a usage line" {
@@ -273,7 +273,8 @@ labs() { ls "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
 
 @test "every lab turns a bad argument into exit 2 and one line naming it" {
     for bin in $(binaries); do
-        [[ $(basename "$bin") == leaklab ]] && continue   # tested below
+        [[ $(basename "$bin") == leaklab || $(basename "$bin") == bench-run ]] &&
+            continue   # their own command lines: tested below
         for bad in "--mode=nosuch:nosuch" "--size=12Q:12Q" \
                    "--size=99999999999G:99999999999G" "--iterations=-1:-1" \
                    "--size=9223372036854775808:9223372036854775808" \
@@ -292,4 +293,18 @@ labs() { ls "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
         # shellcheck disable=SC2086 # the words of one command line
         assert_bad_argument "${bad#*:}" "$BUILD/leaklab" ${bad%%:*} --out "$BATS_TEST_TMPDIR/out"
     done
+}
+
+@test "bench-run turns a bad argument into exit 2 and one line naming it" {
+    assert_bad_argument 12Q "$BUILD/bench-run" --cap 12Q true
+    assert_bad_argument --frob "$BUILD/bench-run" --frob true
+    assert_bad_argument CMD "$BUILD/bench-run"
+}
+
+@test "bench-run caps its command like the runner: RLIMIT_AS makes malloc fail" {
+    run --separate-stderr "$BUILD/bench-run" --cap 48M "$BUILD/lab1" --quiet --mode retain --iterations 200
+    assert_failure 3
+    [[ $stderr == *"returned NULL"* ]] || fail "stderr: $stderr"
+    run "$BUILD/bench-run" --no-cap "$BUILD/lab1" --quiet --mode retain --iterations 60
+    assert_success
 }
