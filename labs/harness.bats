@@ -302,6 +302,7 @@ labs() { ls "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
 }
 
 @test "bench-run caps its command like the runner: RLIMIT_AS makes malloc fail" {
+    skip_if_sanitized "RLIMIT_AS cannot cap an ASan build"
     run --separate-stderr "$BUILD/bench-run" --cap 48M "$BUILD/lab1" --quiet --mode retain --iterations 200
     assert_failure 3
     [[ $stderr == *"returned NULL"* ]] || fail "stderr: $stderr"
