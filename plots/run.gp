@@ -12,6 +12,7 @@ load 'plots/style.gp'
 is_kib(c) = strlen(c) > 4 && c[strlen(c)-3:] eq "_kib"
 y2_value(c) = is_kib(c) ? column(c) / 1024. : column(c)
 y2_title(c) = (is_kib(c) ? c[1:strlen(c)-4]." (MiB)" : c)." (right)"
+mem_title(c) = is_kib(c) ? c[1:strlen(c)-4] : c   # external_kib: "external"
 
 # The largest value on the second axis, taken before any y range is set
 # (stats skips points outside a fixed range).
@@ -52,7 +53,7 @@ do for [fmt in fmts] {
              dt (6, 4) title "heap_used", \
          for [i=1:words(mem_cols)] tsv \
              using "iter":(column(word(mem_cols, i))/1024.) with lines \
-             ls (3 + i) title word(mem_cols, i), \
+             ls (3 + i) title mem_title(word(mem_cols, i)), \
          (exists("capnote") ? NaN : 1/0) with lines ls 10 \
              title (exists("capnote") ? capnote : "") @y2_plot
     unset output
