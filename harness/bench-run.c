@@ -42,9 +42,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) *
-                    (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t cap = phys / 4 < (2ULL << 30) ? phys / 4 : 2ULL << 30;
+    uint64_t cap = default_cap();
     int c;
     opterr = 0;
     /* "+": options stop at CMD, so CMD's own flags pass through. */

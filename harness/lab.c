@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char progname[32] = "lab";
 
@@ -69,6 +70,14 @@ bool parse_long(const char *text, long min, long max, long *value)
 }
 
 double mib(uint64_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
+
+uint64_t default_cap(void)
+{
+    uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+                    (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t two_gib = 2ULL << 30;
+    return phys / 4 < two_gib ? phys / 4 : two_gib;
+}
 
 /* Writes a size the way a user would type it: 1M rather than 1048576. */
 static void format_size(uint64_t bytes, char *buf, size_t len)

@@ -114,6 +114,10 @@ bool parse_size(const char *text, uint64_t *bytes);
 /* Parses a whole number in [min, max]. Returns false otherwise. */
 bool parse_long(const char *text, long min, long max, long *value);
 
+/* The cap every harness run gets unless told otherwise (leaklab, and
+ * bench-run): the smaller of 2 GiB and a quarter of physical memory. */
+uint64_t default_cap(void);
+
 /* Human-readable MiB, for messages: bytes / 1048576. */
 double mib(uint64_t bytes);
 

@@ -534,15 +534,6 @@ static int run_one(const struct run_plan *plan)
  * leaklab run
  * --------------------------------------------------------------------- */
 
-/* The default cap: the smaller of 2 GiB and a quarter of physical RAM. */
-static uint64_t default_cap(void)
-{
-    uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) *
-                    (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t two_gib = 2ULL << 30;
-    return phys / 4 < two_gib ? phys / 4 : two_gib;
-}
-
 /* What the machine can give right now: MemAvailable, in bytes, or 0 if
  * /proc/meminfo cannot say. */
 static uint64_t mem_available(void)
