@@ -21,7 +21,7 @@ load test_helper
 @test "the TSV header starts with the six common columns" {
     run_lab 1 --mode release --iterations 2 --size 64K
     assert_success
-    run awk '!/^#/ { print; exit }' "$TSV"
+    run tsv_header "$TSV"
     assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib')"
 }
 
@@ -57,7 +57,7 @@ load test_helper
     zeros=$(printf '0%.0s' {1..9000})   # --iterations 000...03 is 3
     run_lab 1 --mode release --iterations "${zeros}3" --size 64K
     assert_success
-    run awk '!/^#/ { print; exit }' "$TSV"
+    run tsv_header "$TSV"
     assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib')"
     [ "$(tsv_rows "$TSV")" -eq 4 ]
     assert_rows_whole "$TSV"

@@ -15,7 +15,7 @@ STEP=4M        # a smaller buffer, for tests where only the step matters
 @test "the TSV adds external_kib after the six common columns" {
     run_lab 3 --mode offheap --iterations 1 --size 64K
     assert_success
-    run awk '!/^#/ { print; exit }' "$TSV"
+    run tsv_header "$TSV"
     assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib\texternal_kib')"
 }
 

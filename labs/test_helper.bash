@@ -84,6 +84,11 @@ tsv_column() {
         { print $c }' "$1"
 }
 
+# tsv_header FILE - the header row: the first line that is not a comment.
+tsv_header() {
+    awk '!/^#/ { print; exit }' "$1"
+}
+
 # tsv_rows FILE - how many data rows.
 tsv_rows() {
     awk '!/^#/ { n++ } END { print (n ? n - 1 : 0) }' "$1"
@@ -209,7 +214,7 @@ assert_peak_below() {
 # names holds on every data row, e.g. 'produced == consumed + depth'.
 assert_every_row() {
     local header prog="" i=1 col bad
-    header=$(awk '/^#/ { next } { print; exit }' "$1")
+    header=$(tsv_header "$1")
     for col in $header; do prog+="$col = \$$i; "; i=$((i + 1)); done
     bad=$(awk -F'\t' "/^#/ { next } !hdr { hdr = 1; next }
                       { $prog if (!($2)) print \"row \" NR \": \" \$0 }" "$1")
