@@ -524,9 +524,15 @@ static int run_one(const struct run_plan *plan)
     if (rename(tmp, meta) < 0)
         fail(meta);
 
-    printf("lab%d %-8s %-8s peak rss %7.1f MiB  cap %s %.0f MiB  -> %s\n",
-           lab->number, plan->mode, verdict, ru.ru_maxrss / 1024.0,
-           plan->cap_kind, mib(plan->cap), tsv);
+    /* wait4's peak and the watchdog's reading are two samples of the
+     * kernel's batched rss counter; a killed run shows both, so that a peak
+     * a hair under the cap does not look like a kill for nothing. */
+    printf("lab%d %-8s %-8s peak rss %7.1f MiB  cap %s %.0f MiB", lab->number,
+           plan->mode, verdict, ru.ru_maxrss / 1024.0, plan->cap_kind,
+           mib(plan->cap));
+    if (watchdog_rss)
+        printf(" (watchdog saw %.1f MiB)", mib(watchdog_rss));
+    printf("  -> %s\n", tsv);
     return 0;
 }
 

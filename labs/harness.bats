@@ -143,10 +143,18 @@ load test_helper
     assert_meta "$META" verdict killed
     assert_meta "$META" signal_name SIGKILL
     assert_meta "$META" killed_by watchdog
-    local peak
-    peak=$(meta_value "$META" peak_rss_kib)
-    (( peak > 32 * 1024 )) || fail "peak $peak KiB is not over the 32 MiB cap"
-    (( peak < 32 * 1024 + 8 * 1024 )) || fail "peak $peak KiB overshoots the cap by more than 8 MiB"
+    # The watchdog kills only once it has read rss over the cap, so the rss
+    # it saw is over the cap, always. wait4's peak is a second reading of the
+    # kernel's batched rss counter, taken at exit: it can read a few hundred
+    # KiB under the watchdog's (LESSONS, chapter 0). So the peak is checked
+    # against a band around the cap, one iteration (1 MiB) below to 8 above.
+    local peak seen cap
+    peak=$(meta_value "$META" peak_rss_kib) seen=$(meta_value "$META" watchdog_rss_kib)
+    cap=$(kib 32M)
+    (( seen > cap )) || fail "the watchdog killed at $seen KiB, not over the $cap KiB cap"
+    (( peak > cap - 1024 )) || fail "peak $peak KiB is more than 1 MiB under the $cap KiB cap"
+    (( peak < cap + 8 * 1024 )) || fail "peak $peak KiB overshoots the cap by more than 8 MiB"
+    assert_output --regexp "killed +peak rss +[0-9.]+ MiB  cap kill 32 MiB \(watchdog saw 3[2-9]\.[0-9] MiB\)"
     assert_rows_whole "$TSV"
 }
 
