@@ -18,9 +18,9 @@ LAB_NUMS := $(foreach s,$(LAB_SRCS),$(call lab_num,$(s)))
 LABS     := $(addprefix lab,$(LAB_NUMS))
 LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
 HARNESS  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
-            $(BUILD)/harness/budget.o
+            $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
-            $(BUILD)/shortio.so
+            $(BUILD)/shortio.so $(BUILD)/notmpfile.so
 
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
@@ -50,8 +50,9 @@ $(BUILD)/bench-probe: harness/bench-probe.c $(HARNESS)
 $(BUILD)/bench-run: harness/bench-run.c $(BUILD)/harness/lab.o
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
-# LD_PRELOAD shim: short reads, short writes and EINTR, for lab 5's tests.
-$(BUILD)/shortio.so: harness/shortio.c
+# LD_PRELOAD shims for lab 5's tests: short reads, short writes and EINTR;
+# a file system without O_TMPFILE.
+$(BUILD)/%.so: harness/%.c
 	$(COMPILE) -fPIC -shared -o $@ $< -ldl
 
 # build/labN from labs/labN-*.c and the harness.

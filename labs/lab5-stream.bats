@@ -226,6 +226,67 @@ each_mode_fails() {
     done
 }
 
+# Where the file system has no O_TMPFILE (NFS, ...), DST is written to a
+# named ".DST.lab5-XXXXXX" instead. build/notmpfile.so makes open(2) refuse
+# O_TMPFILE, so these tests take that path here.
+
+# start_fifo_copy DST - starts lab5 stream in the background copying the
+# FIFO $D/fifo to DST without O_TMPFILE, feeds it 1 MiB of $SRC, and waits
+# until its named temporary is on disk. Sets PID; fd 7 feeds the FIFO.
+start_fifo_copy() {
+    mkfifo "$D/fifo"
+    LD_PRELOAD=$BUILD/notmpfile.so "$BUILD/lab5" --quiet --mode stream \
+        "$D/fifo" "$1" 3>&- &
+    PID=$!
+    exec 7>"$D/fifo"
+    head -c 1M "$SRC" >&7
+    local tries=0
+    until [[ -n $(find "$D" -name '.*.lab5-*') ]]; do
+        (( ++tries < 500 )) || fail "no named temporary appeared"
+        sleep 0.01
+    done
+}
+
+@test "without O_TMPFILE the copy is written to a named temporary, then renamed" {
+    skip_if_sanitized "an LD_PRELOAD shim and ASan's interceptors do not mix"
+    SRC=$(input 3M)
+    start_fifo_copy "$D/out"
+    [[ ! -e $D/out ]] || fail "DST appeared before the copy was complete"
+    tail -c +$(( 1048576 + 1 )) "$SRC" >&7
+    exec 7>&-
+    wait $PID || fail "lab5 exited $?"
+    assert_same_file "$SRC" "$D/out"
+    assert_no_temporary
+}
+
+@test "without O_TMPFILE a copy that fails halfway removes its named temporary" {
+    skip_if_sanitized "an LD_PRELOAD shim and ASan's interceptors do not mix"
+    local mode src
+    src=$(input 3M)
+    for mode in $MODES; do
+        run --separate-stderr bash -c 'ulimit -f 1024; exec "$@"' _ \
+            env LD_PRELOAD="$BUILD/notmpfile.so" \
+            "$BUILD/lab5" --quiet --mode $mode "$src" "$D/new"
+        assert_error_line "$D/new" "File too large"
+        [[ ! -e $D/new ]] || fail "$mode: a partial $D/new was left behind"
+        assert_no_temporary
+    done
+}
+
+@test "without O_TMPFILE Ctrl-C in the middle of a copy removes its named temporary" {
+    skip_if_sanitized "an LD_PRELOAD shim and ASan's interceptors do not mix"
+    SRC=$(input 3M)
+    echo "the old contents" >"$D/out"
+    start_fifo_copy "$D/out"
+    kill -INT $PID
+    exec 7>&-   # the signal is already pending: it comes before this EOF
+    local status=0
+    wait $PID || status=$?
+    assert_equal "$status" $(( 128 + 2 ))   # died of SIGINT, as it should
+    assert_no_temporary
+    [[ $(cat "$D/out") == "the old contents" ]] || fail "DST was touched"
+}
+
 @test "--iterations and --size do not apply: one line, exit 2" {
     run --separate-stderr "$BUILD/lab5" --iterations 3 a b
     assert_failure 2

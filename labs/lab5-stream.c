@@ -32,9 +32,9 @@
  *
  * Correctness, in every mode: a regular-file DST is written to a temporary
  * file beside it and renamed over DST only when the copy is complete, so a
- * failed copy never leaves a partial file under DST's name. A DST that
- * exists and is not a regular file (a FIFO, /dev/null, /dev/full) is
- * written directly. Every failure is one line, path and strerror, exit 1.
+ * failed copy never leaves a partial file under DST's name (harness/dest.c;
+ * a FIFO or a device is written directly). Every failure is one line, path
+ * and strerror, exit 1.
  *
  * Run it:  make lab5      or   build/lab5 --make-input 64M in.bin &&
  *                              build/leaklab run 5 -- in.bin out.bin
@@ -42,9 +42,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +49,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../harness/dest.h"
 #include "../harness/lab.h"
 #include "../harness/probe.h"
 
@@ -285,136 +283,6 @@ static uint64_t copy_zero(int in, int out, off_t size_hint)
 }
 
 /* ------------------------------------------------------------------------
- * The destination: a temporary file, renamed into place on success
- * --------------------------------------------------------------------- */
-
-static char tmp_path[PATH_MAX];          /* the temporary's name, once it
-                                            has one */
-static volatile sig_atomic_t tmp_named;  /* tmp_path is on disk: remove it
-                                            if the copy does not finish */
-static bool in_tmpfile;                  /* DST's fd is an O_TMPFILE: no name
-                                            until commit_destination() */
-
-/* Runs at every exit: a copy that did not finish leaves no file behind. */
-static void remove_temporary(void)
-{
-    if (tmp_named)
-        unlink(tmp_path);
-}
-
-/* Ctrl-C, kill, a closed terminal: the same, then die of the signal. */
-static void remove_temporary_and_die(int sig)
-{
-    remove_temporary();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* Publishes tmp_path (written in full) to the signal handler. */
-static void name_temporary(void)
-{
-    atomic_signal_fence(memory_order_seq_cst);  /* the name before the flag */
-    tmp_named = 1;
-}
-
-/* The length of DST's directory part, its last slash included; 0 for a
- * bare name. The temporary must be in that directory for rename(2). */
-static int dst_dir_length(void)
-{
-    const char *slash = strrchr(dst_path, '/');
-    return slash ? (int)(slash - dst_path) + 1 : 0;
-}
-
-/* Writes ".NAME.lab5-SUFFIX" in DST's directory into tmp_path. Exits 1
- * naming DST if it does not fit. */
-static void temporary_name(const char *suffix)
-{
-    int dirlen = dst_dir_length();
-    if (snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.lab5-%s", dirlen,
-                 dst_path, dst_path + dirlen, suffix) >= (int)sizeof tmp_path) {
-        errno = ENAMETOOLONG;
-        lab_fail(dst_path);
-    }
-}
-
-/* Opens DST for writing. A FIFO or device is opened as it is. Anything
- * else gets a new file in DST's directory, with DST's mode if DST exists,
- * else `mode`: an unnamed one (O_TMPFILE), so that even a SIGKILL, which
- * no cleanup can catch, leaves nothing behind; or, where the file system
- * cannot make one, ".NAME.lab5-XXXXXX", removed if the copy fails. Exits
- * 1 naming DST on failure. */
-static int open_destination(mode_t mode)
-{
-    struct stat st;
-    if (stat(dst_path, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            errno = EISDIR;
-            lab_fail(dst_path);
-        }
-        if (!S_ISREG(st.st_mode)) {
-            int fd = open(dst_path, O_WRONLY | O_CLOEXEC);
-            if (fd < 0)
-                lab_fail(dst_path);
-            return fd;
-        }
-        mode = st.st_mode & 07777;
-    }
-    char dir[PATH_MAX] = ".";
-    int dirlen = dst_dir_length();
-    if (dirlen > 0 && snprintf(dir, sizeof dir, "%.*s", dirlen, dst_path) >=
-                          (int)sizeof dir) {
-        errno = ENAMETOOLONG;
-        lab_fail(dst_path);
-    }
-    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
-    if (fd >= 0) {
-        in_tmpfile = true;
-    } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
-        temporary_name("XXXXXX");      /* no O_TMPFILE here (NFS, ...) */
-        fd = mkostemp(tmp_path, O_CLOEXEC);
-        if (fd >= 0)
-            name_temporary();
-    }
-    if (fd < 0)
-        lab_fail(dst_path);   /* e.g. its directory does not exist */
-    if (fchmod(fd, mode) < 0)  /* exactly DST's, whatever the umask */
-        lab_fail(dst_path);
-    return fd;
-}
-
-/* Closes DST and, for a temporary, renames it over DST. No fsync: as with
- * cp, the copy survives the program failing, not the machine losing power,
- * and make bench compares the two. Exits 1 naming DST on failure (the
- * temporary is removed at exit). */
-static void commit_destination(int fd)
-{
-    if (in_tmpfile) {
-        /* An O_TMPFILE gets a name by linkat through /proc; linkat will
-         * not replace DST, so it takes a temporary name for the rename. */
-        char self[64];
-        snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-        for (int attempt = 0;; attempt++) {
-            char suffix[32];
-            snprintf(suffix, sizeof suffix, "%d-%d", (int)getpid(), attempt);
-            temporary_name(suffix);
-            if (linkat(AT_FDCWD, self, AT_FDCWD, tmp_path,
-                       AT_SYMLINK_FOLLOW) == 0)
-                break;
-            if (errno != EEXIST || attempt == 100)
-                lab_fail(dst_path);
-        }
-        name_temporary();
-    }
-    if (close(fd) < 0)
-        lab_fail(dst_path);
-    if (tmp_named) {
-        if (rename(tmp_path, dst_path) < 0)
-            lab_fail(dst_path);
-        tmp_named = 0;
-    }
-}
-
-/* ------------------------------------------------------------------------
  * --make-input: test data, quickly
  * --------------------------------------------------------------------- */
 
@@ -424,7 +292,7 @@ static void write_input(uint64_t size)
 {
     mode_t mask = umask(0);
     umask(mask);
-    int out = open_destination(0666 & ~mask);
+    int out = dest_open(dst_path, 0666 & ~mask);
     static uint64_t block[(1 << 20) / 8];
     uint64_t x = 0x9E3779B97F4A7C15ULL;
     while (size > 0) {
@@ -438,7 +306,7 @@ static void write_input(uint64_t size)
         write_all(out, (const unsigned char *)block, n);
         size -= n;
     }
-    commit_destination(out);
+    dest_commit(out);
 }
 
 int main(int argc, char **argv)
@@ -450,13 +318,7 @@ int main(int argc, char **argv)
                   : a.npositional == 0
                       ? "missing SRC DST (usage: lab5 [OPTIONS] SRC DST)"
                       : "missing DST (usage: lab5 [OPTIONS] SRC DST)");
-    /* Past RLIMIT_FSIZE, write should fail with EFBIG and we clean up,
-     * rather than die of SIGXFSZ and leave the temporary behind. */
-    signal(SIGXFSZ, SIG_IGN);
-    atexit(remove_temporary);
-    signal(SIGINT, remove_temporary_and_die);
-    signal(SIGTERM, remove_temporary_and_die);
-    signal(SIGHUP, remove_temporary_and_die);
+    dest_guard();   /* a copy that does not finish leaves no file */
 
     if (make_input) {
         dst_path = a.positional[0];
@@ -479,7 +341,7 @@ int main(int argc, char **argv)
     }
     mode_t mask = umask(0);
     umask(mask);
-    int out = open_destination(st.st_mode & 0777 & ~mask);
+    int out = dest_open(dst_path, st.st_mode & 0777 & ~mask);
 
     row_every = buffer_size > (1 << 20) ? buffer_size : 1 << 20;
     next_row = row_every;
@@ -496,7 +358,7 @@ int main(int argc, char **argv)
         copied = copy_zero(in, out, st.st_size);
     final_row(copied);
     close(in);
-    commit_destination(out);
+    dest_commit(out);
     probe_finish();
     if (!a.quiet)
         printf("%s: copied %llu bytes from %s to %s via %s\n", mode,
