@@ -203,6 +203,8 @@ static void print_describe(const struct lab_info *lab)
     }
     if (lab->y2_columns)
         printf("\ty2=%s", lab->y2_columns);
+    if (lab->x_label)
+        printf("\txlabel=%s", lab->x_label);
     const char *sanitizer = "none";
 #if defined(__SANITIZE_ADDRESS__)
     sanitizer = "address";

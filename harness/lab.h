@@ -69,6 +69,8 @@ struct lab_info {
     const char *y2_columns;          /* extra columns charts draw on a
                                         second axis (counts), comma-separated,
                                         or NULL */
+    const char *x_label;             /* what a row is, for the charts' x
+                                        axis; NULL: "iteration" */
     const struct lab_option *options;/* the lab's own flags, NULL-terminated */
     /* Called for each of the lab's own flags; arg is NULL for a flag that
      * takes none. Returns false when the value is bad (lab_parse then

@@ -96,6 +96,7 @@ static const struct lab_info lab = {
     .default_iterations = 0,
     .extra_columns = "copied_kib",
     .y2_columns = "copied_kib",     /* progress, on the chart's right axis */
+    .x_label = "row (one per MiB of the file)",
     .options = options,
     .on_option = on_option,
     .once = true,                   /* one copy: no --iterations, --size */

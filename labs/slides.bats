@@ -147,6 +147,19 @@ page_text() {
     assert_success
 }
 
+@test "every chart's x axis says what a row is: an iteration, or the lab's own unit" {
+    skip_without_deck
+    local n want svg
+    for n in $(lab_numbers); do
+        want=$(describe_value "$n" xlabel)
+        for svg in "$SLIDES_OUT/lab$n"/*.svg; do
+            grep -qF ">${want:-iteration}<" "$svg" ||
+                fail "$svg: no x axis named '${want:-iteration}'"
+        done
+    done
+    assert_equal "$(describe_value 5 xlabel)" "row (one per MiB of the file)"
+}
+
 # --- make massif: a second witness -------------------------------------------
 
 # Massif's heap (requested bytes + its estimate of malloc's overhead) and

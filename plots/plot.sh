@@ -43,6 +43,13 @@ done
 meta() { sed -n "s/^$2=//p" "$1" | head -n 1; }
 gp_str() { local s=${1//\'/\'\'}; printf "'%s'" "$s"; }   # gnuplot literal
 
+# The x axis's name, when the lab's rows are not iterations (lab 5).
+xlab_line() {
+    local x
+    x=$(describe xlabel)
+    [[ -z $x ]] || echo "xlab = $(gp_str "$x")"
+}
+
 # Prints: rows last_iter last_rss_mib max_mib, from a TSV's columns.
 tsv_summary() {
     awk -F'\t' '
@@ -138,6 +145,7 @@ for m in "${metas[@]}"; do
     {
         echo "load 'plots/style.gp'"
         echo "fmts = $(gp_str "$formats")"
+        xlab_line
         echo "tsv = $(gp_str "$tsv")"
         echo "out = $(gp_str "$dir/$mode")"
         echo "ttl = $(gp_str "Lab ${lab#lab}: $(meta "$m" title) - $mode")"
@@ -181,6 +189,7 @@ settings=$(mktemp)
 {
     echo "load 'plots/style.gp'"
     echo "fmts = $(gp_str "$formats")"
+    xlab_line
     echo "files = $(gp_str "${files[*]}")"
     echo "names = $(gp_str "${names[*]}")"
     echo "out = $(gp_str "$dir/compare")"
