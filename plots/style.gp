@@ -33,7 +33,7 @@ set tics nomirror out scale 0.8
 # The key sits right of the plot, so it never hides the data.
 set key outside right top vertical Left reverse samplen 2 spacing 1.2 nobox
 # A lab whose rows are not iterations names its own (xlab, from its
-# --describe): lab 5 takes a row per MiB copied.
+# --describe): lab 5 takes a row per MiB of the file.
 if (!exists("xlab")) xlab = "iteration"
 set xlabel xlab
 set ylabel "memory (MiB)"
