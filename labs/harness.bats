@@ -140,22 +140,23 @@ load test_helper
 @test "a run over the kill cap is SIGKILLed: verdict=killed, peak near the cap" {
     leaklab_run 1 retain --cap-kind kill --cap 32M -- --iterations 200 --size 1M
     assert_success
-    assert_meta "$META" verdict killed
-    assert_meta "$META" signal_name SIGKILL
-    assert_meta "$META" killed_by watchdog
-    # The watchdog kills only once it has read rss over the cap, so the rss
-    # it saw is over the cap, always. wait4's peak is a second reading of the
-    # kernel's batched rss counter, taken at exit: it can read a few hundred
-    # KiB under the watchdog's (LESSONS, chapter 0). So the peak is checked
-    # against a band around the cap, one iteration (1 MiB) below to 8 above.
-    local peak seen cap
-    peak=$(meta_value "$META" peak_rss_kib) seen=$(meta_value "$META" watchdog_rss_kib)
-    cap=$(kib 32M)
-    (( seen > cap )) || fail "the watchdog killed at $seen KiB, not over the $cap KiB cap"
-    (( peak > cap - 1024 )) || fail "peak $peak KiB is more than 1 MiB under the $cap KiB cap"
-    (( peak < cap + 8 * 1024 )) || fail "peak $peak KiB overshoots the cap by more than 8 MiB"
+    # Peak: at most one iteration (1 MiB) under the cap, at most 8 MiB over.
+    assert_killed_near_cap "$META" $(kib 32M) 1024 $(( 8 * 1024 ))
     assert_output --regexp "killed +peak rss +[0-9.]+ MiB  cap kill 32 MiB \(watchdog saw 3[2-9]\.[0-9] MiB\)"
     assert_rows_whole "$TSV"
+}
+
+@test "assert_killed_near_cap fails a peak outside its band, or a kill under the cap" {
+    local m=$BATS_TEST_TMPDIR/killed.meta
+    printf '%s\n' verdict=killed signal_name=SIGKILL killed_by=watchdog \
+        watchdog_rss_kib=33000 peak_rss_kib=32900 >"$m"
+    assert_killed_near_cap "$m" 32768 1024 1024
+    run assert_killed_near_cap "$m" 34000 8192 8192   # the watchdog read 33000
+    assert_failure
+    run assert_killed_near_cap "$m" 31000 1024 1024   # the peak is 1900 over
+    assert_failure
+    run assert_killed_near_cap "$m" 32950 0 8192      # the peak is 50 under
+    assert_failure
 }
 
 @test "an ASan build is capped by the kill watchdog, since RLIMIT_AS cannot" {

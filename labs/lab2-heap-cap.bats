@@ -107,17 +107,7 @@ fatal_expected() {
     assert_success
     META=$BATS_TEST_TMPDIR/out/lab2/kill.meta
     assert_meta "$META" cap_kind kill
-    assert_meta "$META" signal_name SIGKILL
-    assert_meta "$META" verdict killed
-    # The watchdog saw rss over the cap and killed it then; the kernel's
-    # high-water mark lags its own counters by a few pages, so it may read
-    # a little under. Either way: within one array of the cap.
-    local peak seen cap array
-    peak=$(meta_value "$META" peak_rss_kib) seen=$(meta_value "$META" watchdog_rss_kib)
-    cap=$(kib 256M) array=$(kib $SIZE)
-    (( seen > cap )) || fail "the watchdog killed at $seen KiB, not over the cap ($cap)"
-    (( peak > cap - array && peak <= cap + array )) ||
-        fail "peak rss $peak KiB; expected within one array ($array KiB) of the cap ($cap)"
+    assert_killed_near_cap "$META" $(kib 256M) $(kib $SIZE) $(kib $SIZE)   # one array
     assert_equal "$stderr" ""   # nothing printed at death
 }
 

@@ -16,11 +16,25 @@ input() {
     echo "$D/in-$1"
 }
 
+# temporaries - the ".NAME.lab5-*" files in the test's directory.
+temporaries() {
+    find "$D" -name '.*.lab5-*'
+}
+has_temporary() { [[ -n $(temporaries) ]]; }
+
 # assert_no_temporary - no ".NAME.lab5-*" left in the test's directory.
 assert_no_temporary() {
-    local left
-    left=$(find "$D" -name '.*.lab5-*')
-    [[ -z $left ]] || fail "temporary left behind: $left"
+    ! has_temporary || fail "temporary left behind: $(temporaries)"
+}
+
+# copy_past_fsize MODE SRC DST [PRELOAD] - copies with files limited to
+# 1 MiB (ulimit -f), so a copy of more fails halfway with EFBIG; PRELOAD,
+# if given, goes into LD_PRELOAD. Runs under bats' `run`.
+copy_past_fsize() {
+    local preload=()
+    [[ -z ${4:-} ]] || preload=(LD_PRELOAD="$4")
+    run --separate-stderr bash -c 'ulimit -f 1024; exec "$@"' _ \
+        env "${preload[@]}" "$BUILD/lab5" --quiet --mode "$1" "$2" "$3"
 }
 
 # each_mode_fails SRC DST PATH ERROR - every mode copying SRC to DST exits
@@ -213,13 +227,10 @@ each_mode_fails() {
     src=$(input 3M)
     for mode in $MODES; do
         echo "the old contents" >"$D/out"
-        # Files may not grow past 1 MiB: the write fails with EFBIG.
-        run --separate-stderr bash -c 'ulimit -f 1024; exec "$@"' _ \
-            "$BUILD/lab5" --quiet --mode $mode "$src" "$D/out"
+        copy_past_fsize $mode "$src" "$D/out"
         assert_error_line "$D/out" "File too large"
         [[ $(cat "$D/out") == "the old contents" ]] || fail "$mode: DST was touched"
-        run --separate-stderr bash -c 'ulimit -f 1024; exec "$@"' _ \
-            "$BUILD/lab5" --quiet --mode $mode "$src" "$D/new"
+        copy_past_fsize $mode "$src" "$D/new"
         assert_error_line "$D/new" "File too large"
         [[ ! -e $D/new ]] || fail "$mode: a partial $D/new was left behind"
         assert_no_temporary
@@ -240,11 +251,7 @@ start_fifo_copy() {
     PID=$!
     exec 7>"$D/fifo"
     head -c 1M "$SRC" >&7
-    local tries=0
-    until [[ -n $(find "$D" -name '.*.lab5-*') ]]; do
-        (( ++tries < 500 )) || fail "no named temporary appeared"
-        sleep 0.01
-    done
+    wait_until has_temporary
 }
 
 @test "without O_TMPFILE the copy is written to a named temporary, then renamed" {
@@ -264,9 +271,7 @@ start_fifo_copy() {
     local mode src
     src=$(input 3M)
     for mode in $MODES; do
-        run --separate-stderr bash -c 'ulimit -f 1024; exec "$@"' _ \
-            env LD_PRELOAD="$BUILD/notmpfile.so" \
-            "$BUILD/lab5" --quiet --mode $mode "$src" "$D/new"
+        copy_past_fsize $mode "$src" "$D/new" "$BUILD/notmpfile.so"
         assert_error_line "$D/new" "File too large"
         [[ ! -e $D/new ]] || fail "$mode: a partial $D/new was left behind"
         assert_no_temporary

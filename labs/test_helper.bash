@@ -244,6 +244,26 @@ assert_meta() {
 $(cat "$1")"
 }
 
+# assert_killed_near_cap META CAP_KIB BELOW_KIB ABOVE_KIB - the kill
+# watchdog ended the run (verdict=killed, SIGKILL) once it saw rss over the
+# cap, and wait4's peak lies within [cap - BELOW, cap + ABOVE]. The two are
+# readings of the kernel's batched rss counter, taken at different moments:
+# the watchdog's is over the cap by construction; the peak, read at exit,
+# can come in a little under it (LESSONS, chapter 0).
+assert_killed_near_cap() {
+    local meta=$1 cap=$2 below=$3 above=$4 seen peak
+    # Each check returns on failure, so that the helper fails under `run`
+    # too, where bats does not stop at the first failing line.
+    assert_meta "$meta" verdict killed || return
+    assert_meta "$meta" signal_name SIGKILL || return
+    assert_meta "$meta" killed_by watchdog || return
+    seen=$(meta_value "$meta" watchdog_rss_kib) peak=$(meta_value "$meta" peak_rss_kib)
+    (( seen > cap )) ||
+        fail "the watchdog killed at $seen KiB, not over the $cap KiB cap" || return
+    (( peak >= cap - below && peak <= cap + above )) ||
+        fail "peak rss $peak KiB; expected within $below KiB under and $above KiB over the $cap KiB cap"
+}
+
 # assert_leak KIND VGLOG [MIN_BYTES] - Valgrind put at least MIN_BYTES
 # (default 1) under KIND.
 assert_leak() {
