@@ -16,6 +16,13 @@ median() {
 
 ROUNDS=${BENCH_ROUNDS:-7}
 
+# Progress on stderr, one line a round, each contender named as it starts:
+#   copy round 3/7: stream zerocopy cp dd
+# so a class watching a 40-second bench sees which race is being run.
+progress_start() { printf '  %s round %d/%d:' "$1" "$2" "$ROUNDS" >&2; }
+progress()       { printf ' %s' "$1" >&2; }
+progress_end()   { printf '\n' >&2; }
+
 # --------------------------------------------------------------------------
 # Lab 5: copy 1 GiB (in the page cache) with lab5 stream, lab5 zerocopy,
 # cp (coreutils 9 copies with copy_file_range, in the kernel), dd bs=64K
@@ -45,7 +52,9 @@ run_tool() {
 }
 printf 'round\ttool\twall_s\tpeak_rss_kib\n' >"$out/copy-runs.tsv"
 for round in $(seq 1 "$ROUNDS"); do
+    progress_start "copy" "$round"
     for tool in "${tools[@]}"; do
+        progress "$tool"
         rm -f "$dst"
         sync -f "$out" 2>/dev/null || true   # the last run's writeback, not ours
         read -r wall rss < <(run_tool "$tool")
@@ -55,6 +64,7 @@ for round in $(seq 1 "$ROUNDS"); do
             exit 1
         fi
     done
+    progress_end
 done
 rm -f "$dst"
 col() { awk -F'\t' -v t="$1" -v c="$2" '$2 == t { print $c }' "$out/copy-runs.tsv"; }
@@ -86,7 +96,9 @@ echo "== queue: consumer throughput, bounded against unbounded, $ROUNDS interlea
 ticks=${BENCH_TICKS:-4000}
 printf 'round\tmode\tconsumed\tt_ms\tjobs_per_s\tpeak_rss_kib\n' >"$out/queue-runs.tsv"
 for round in $(seq 1 "$ROUNDS"); do
+    progress_start "queue" "$round"
     for mode in unbounded bounded; do
+        progress "$mode"
         tsv=$out/queue-$mode.tsv
         read -r _ rss < <("$build/bench-run" "$build/lab4" --quiet --mode "$mode" \
                           --iterations "$ticks" --tsv "$tsv")
@@ -96,6 +108,7 @@ for round in $(seq 1 "$ROUNDS"); do
             END { printf "%s\t%s\t%d\t%.3f\t%.0f\t%s\n", r, m, n, t, n / (t / 1000), rss }' \
             "$tsv" >>"$out/queue-runs.tsv"
     done
+    progress_end
 done
 qcol() { awk -F'\t' -v m="$1" -v c="$2" '$2 == m { print $c }' "$out/queue-runs.tsv"; }
 unb=$(qcol unbounded 5 | median)
@@ -114,6 +127,6 @@ unb=$(qcol unbounded 5 | median)
 column -t -s $'\t' "$out/queue.tsv"
 
 if command -v gnuplot >/dev/null; then
-    (cd "$root" && gnuplot -e "copy_tsv = '$out/copy.tsv'; queue_tsv = '$out/queue.tsv'; out = '$out/bench'" \
-        plots/bench.gp) && echo "chart: $out/bench.png, $out/bench.svg"
+    (cd "$root" && gnuplot -c plots/bench.gp "$out/copy.tsv" "$out/queue.tsv" \
+        "$out/bench" "$copy_size") && echo "chart: $out/bench.png, $out/bench.svg"
 fi
