@@ -6,22 +6,14 @@
  * event listener list, a callback registry) and every context they captured
  * stays in memory with them.
  *
- * The seed (shared/seeds/000_...txt, "closure") shows three facts in JS:
- *
- *     var foo = function () {
- *       var local = "i m a local outside";
- *       (function () { console.log(local); }());  // inner sees outer
- *     };
- *     ...
- *     var bar = function () {
- *       var local = "i m a local inside";
- *       return function () { return local; };     // returned closure
- *     };
- *     var baz = bar();
- *     console.log(baz());      // `local` is still alive: baz holds it
- *
- * and then warns: "this closure kind vars and global vars are not gonna be
- * released soon. If there are too many of them, the memory could run out."
+ * The seed: the "closure" section of Node.js memory notes shows, with
+ * three tiny JavaScript functions, that an inner function sees the outer
+ * one's variables, that the outer cannot see the inner's, and that an
+ * inner function handed back to the caller keeps its local alive after
+ * the function that declared it has returned. It then warns that what
+ * closures and globals hold is not freed soon, and that enough of it
+ * exhausts V8's memory. LESSONS.md, "Lab 1: closure-captured state", has
+ * the story, with a Node version of our own.
  *
  * C has no closures. The C idiom is a function pointer plus a pointer to
  * an environment on the heap: the code, and the variables it captured.

@@ -5,21 +5,13 @@
  * straight from the kernel is outside it: the budget never counts it and
  * never stops it. Only a limit the operating system enforces can.
  *
- * The seed (shared/seeds/000_...txt, "memory outside heap") runs lab 2's
- * loop again with Buffers of 200 MiB instead of arrays:
- *
- *     var useMem = function () {
- *       var size = 200 * 1024 * 1024;
- *       var arr = new Buffer(size);
- *       for (var i = 0; i < size; i++) {
- *         arr[i] = 0;
- *       }
- *       return arr;
- *     };
- *
- * heapTotal stays at 10 MB while rss climbs 200 MB per iteration, and the
- * loop finishes, far past the 1.4 GB where lab 2's arrays died: a Buffer's
- * bytes live outside V8's heap; only its small handle object lives inside.
+ * The seed: the "memory outside heap" section of Node.js memory notes
+ * repeats lab 2's experiment, keeping fifteen Buffers of 200 MB instead
+ * of arrays. heapTotal stays at 10 MB while rss climbs 200 MB per
+ * iteration, and the loop finishes, far past the 1.4 GB where lab 2's
+ * arrays died: a Buffer's bytes live outside V8's heap; only its small
+ * handle object lives inside. LESSONS.md, "Lab 3: off-heap buffers", has
+ * the figures and a Node version of ours.
  *
  * In C the Buffer is a small handle from malloc (on the heap, counted by
  * the budget) whose bytes come from mmap(2), outside malloc's heap:

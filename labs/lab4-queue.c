@@ -6,14 +6,10 @@
  * grows for as long as the producer is faster: a leak with no bug in it,
  * just a missing limit.
  *
- * The seed (shared/seeds/000_...txt, "memory leak") lists it second of
- * three causes of leaks in Node.js:
- *
- *     Reasons:
- *       - cache
- *       - too many jobs waiting in the queue, which cannot be consumed
- *         in time
- *       - vars inside scope (maybe closure or global?)
+ * The seed: the "memory leak" section of Node.js memory notes names it
+ * second of three causes of leaks in Node.js, between caches and the
+ * variables a scope keeps alive, and gives it no code. LESSONS.md, "Lab 4:
+ * unbounded queue", makes it explicit in a few lines of Node of our own.
  *
  * In Node the queue is often invisible: every `writer.write(chunk)` whose
  * return value is ignored, every promise started per request and awaited

@@ -7,20 +7,13 @@
  * flat whatever the size. Faster still, let the kernel copy it and keep no
  * buffer at all.
  *
- * The first seed (shared/seeds/000_...txt, "big file") copies a file in
- * Node twice:
- *
- *     reader = fs.createReadStream('in.txt');
- *     writer = fs.createWriteStream('out.txt');
- *     reader.on('data', function(chunk) { writer.write(chunk); });
- *     reader.on('end', function() { writer.end(); });
- * or
- *     fs.createReadStream('in.txt').pipe(fs.createWriteStream('out.txt'));
- *
- * The second seed (004_...txt) calls the whole-file read the "hidden"
- * (隐性) class of leak: harmless for a small file, fatal for a large one.
- * Asked what to do when reading or writing big files runs out of memory,
- * its author answers: use streams.
+ * The seeds: the "big file" section of Node.js memory notes copies a file
+ * with Node's streams twice, once by handing each chunk read to the
+ * writer itself and once with pipe(). The lecture 内存泄漏 ("Memory
+ * leaks") calls the whole-file read the "hidden" (隐性) class of leak:
+ * harmless for a small file, fatal for a large one; asked in its comments
+ * about big files, its author answers: use streams. LESSONS.md, "Lab 5:
+ * stream copy", measures both Node copies (ours) beside this lab.
  *
  * Modes, the leak and its two fixes side by side:
  *   slurp     read the whole file into one buffer, then write it (Node's
