@@ -17,8 +17,17 @@ lab_num   = $(patsubst labs/lab%,%,$(firstword $(subst -, ,$(1))))
 LAB_NUMS := $(foreach s,$(LAB_SRCS),$(call lab_num,$(s)))
 LABS     := $(addprefix lab,$(LAB_NUMS))
 LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
-HARNESS  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
+
+# harness/ holds two things. The lab library, linked into every lab:
+# lab.c (the shared command line, --describe, the exits 1, 2 and 3),
+# probe.c (memory at every iteration, the TSV), budget.c (the heap budget
+# of labs 2 and 3), dest.c (lab 5's temporary-and-rename destination).
+LAB_LIB  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
             $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
+# And the programs that run labs or help test them, never linked into a
+# lab: the runner (leaklab.c), make bench's timers (bench-probe.c,
+# bench-run.c), and LD_PRELOAD shims for lab 5's tests (shortio.c,
+# notmpfile.c). Each takes only the parts of the library it needs.
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
             $(BUILD)/shortio.so $(BUILD)/notmpfile.so
 
@@ -43,7 +52,7 @@ $(BUILD)/harness/%.o: harness/%.c
 $(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/lab.o
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
-$(BUILD)/bench-probe: harness/bench-probe.c $(HARNESS)
+$(BUILD)/bench-probe: harness/bench-probe.c $(LAB_LIB)
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 # Wall time and wait4's peak rss of one command, for make bench.
@@ -55,9 +64,9 @@ $(BUILD)/bench-run: harness/bench-run.c $(BUILD)/harness/lab.o
 $(BUILD)/%.so: harness/%.c
 	$(COMPILE) -fPIC -shared -o $@ $< -ldl
 
-# build/labN from labs/labN-*.c and the harness.
+# build/labN from labs/labN-*.c and the lab library.
 define lab_rule
-$(BUILD)/lab$(call lab_num,$(1)): $(1) $(HARNESS)
+$(BUILD)/lab$(call lab_num,$(1)): $(1) $(LAB_LIB)
 	$$(COMPILE) -o $$@ $$(filter %.c %.o,$$^)
 endef
 $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
