@@ -33,9 +33,10 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
-        fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils
+        fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
+        gcc shellcheck cppcheck
 
-.PHONY: all build deps test memcheck sanitize tsan bench clean help charts $(LABS)
+.PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 
 all: deps build $(LABS)
 	@echo "Charts: $(foreach n,$(LAB_NUMS),$(OUT)/lab$(n)/compare.png)"
@@ -154,6 +155,27 @@ tsan: deps
 	    END { printf "tsan: %d passed, %d failed, %d skipped\n", p, f, s }' \
 	    $(OUT)/tsan/report.tap; exit $$rc
 
+# make lint: the static checks CI runs, each of which must find nothing.
+# shellcheck reads every shell script and the bats files (warnings and
+# errors); gcc's -fanalyzer and cppcheck read every C file. cppcheck does
+# not read system headers, so .ci/cppcheck.cfg tells it what <stdnoreturn.h>
+# would: lab_usage, lab_fail and lab_wall never return. A false positive
+# is silenced at its line, with a comment saying why.
+LINT_SH := $(wildcard harness/*.sh plots/*.sh) .ci/run labs/test_helper.bash \
+           $(wildcard labs/*.bats)
+LINT_C  := $(wildcard harness/*.c labs/*.c)
+lint: deps
+	@rc=0; \
+	shellcheck -S warning -f gcc $(LINT_SH) || rc=1; \
+	for f in $(LINT_C); do \
+	  gcc -std=c11 -Wall -Wextra -pthread -fanalyzer -c -o /dev/null "$$f" || rc=1; \
+	done; \
+	cppcheck -q --std=c11 --enable=warning,style,performance,portability \
+	  --library=posix --library=.ci/cppcheck.cfg --inline-suppr \
+	  --error-exitcode=1 --template=gcc -I harness $(LINT_C) || rc=1; \
+	if [ $$rc -eq 0 ]; then echo "lint: clean"; else echo "lint: findings above" >&2; fi; \
+	exit $$rc
+
 bench: deps build
 	@harness/bench.sh $(BUILD) $(OUT)/bench
 
@@ -166,6 +188,7 @@ help:
 	@echo "make test       the bats suite: every lab shows what its lesson claims"
 	@echo "make memcheck   only the Valgrind leak verdicts"
 	@echo "make sanitize   the suite against an ASan+UBSan build (and make tsan)"
+	@echo "make lint       shellcheck, gcc -fanalyzer and cppcheck: every finding fails it"
 	@echo "make tsan       lab 4's tests against a ThreadSanitizer build"
 	@echo "make bench      speed, as ratios against a reference timed in the same run"
 	@echo "make slides     every lab, then the classroom deck: $(OUT)/slides.pdf (16:9)"

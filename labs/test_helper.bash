@@ -110,6 +110,7 @@ leaklab_run() {
     local n=$1 mode=$2; shift 2
     local out=$BATS_TEST_TMPDIR/out
     TSV=$out/lab$n/$mode.tsv
+    # shellcheck disable=SC2034  # for the caller, as TSV is
     META=$out/lab$n/$mode.meta
     run "$BUILD/leaklab" run "$n" --mode "$mode" --quiet --out "$out" "$@"
 }
@@ -228,8 +229,8 @@ leak_bytes() {
 # assert_grows_per_iter FILE COLUMN MIN_KIB - the column rises by at least
 # MIN_KIB per iteration (least-squares slope from iteration 1 on).
 assert_grows_per_iter() {
-    local n first last min max slope
-    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    local n slope
+    read -r n _ _ _ _ slope < <(tsv_stats "$1" "$2")
     awk -v s="$slope" -v m="$3" 'BEGIN { exit !(s >= m) }' ||
         fail "$2 grows by $slope KiB per iteration; expected at least $3 (over $n rows of $1)"
 }
@@ -237,8 +238,8 @@ assert_grows_per_iter() {
 # assert_slope_between FILE COLUMN LO_KIB HI_KIB - growth per iteration
 # (least-squares) lies in [LO, HI].
 assert_slope_between() {
-    local n first last min max slope
-    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    local n slope
+    read -r n _ _ _ _ slope < <(tsv_stats "$1" "$2")
     awk -v s="$slope" -v lo="$3" -v hi="$4" 'BEGIN { exit !(s >= lo && s <= hi) }' ||
         fail "$2 grows by $slope KiB per iteration; expected between $3 and $4 (over $n rows of $1)"
 }
@@ -246,8 +247,8 @@ assert_slope_between() {
 # assert_flat FILE COLUMN TOL_KIB - from iteration 1 on, the column stays
 # within TOL_KIB of itself (max - min).
 assert_flat() {
-    local n first last min max slope
-    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    local n min max
+    read -r n _ _ min max _ < <(tsv_stats "$1" "$2")
     [[ $n -gt 0 ]] || fail "$1 has no rows after the baseline"
     (( max - min <= $3 )) ||
         fail "$2 moves by $((max - min)) KiB (from $min to $max); expected at most $3 (over $n rows of $1)"
@@ -395,6 +396,7 @@ assert_same_file() {
 assert_error_line() {
     assert_failure 1
     local n
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     n=$(printf '%s' "$stderr" | grep -c '')
     [[ $n -eq 1 ]] || fail "expected one line on stderr, got $n:
 $stderr"
@@ -407,6 +409,7 @@ assert_bad_argument() {
     local value=$1; shift
     run --separate-stderr "$@"
     assert_failure 2
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "${#stderr_lines[@]}" 1
     [[ $stderr == *"$value"* ]] || fail "$*: '$stderr' does not name $value"
 }
@@ -443,8 +446,8 @@ pdf_pages() {
 # assert_step FILE COLUMN KIB PCT - the column grows by KIB per iteration
 # (least-squares slope from iteration 1 on), within PCT percent of it.
 assert_step() {
-    local n first last min max slope
-    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    local n slope
+    read -r n _ _ _ _ slope < <(tsv_stats "$1" "$2")
     [[ $n -ge 2 ]] || fail "$1 has $n rows after the baseline; a step needs 2"
     awk -v s="$slope" -v k="$3" -v p="$4" 'BEGIN { d = s - k; if (d < 0) d = -d; exit !(d <= k * p / 100) }' ||
         fail "$2 grows by $slope KiB per iteration; expected $3 within $4% (over $n rows of $1)"
