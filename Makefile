@@ -17,16 +17,26 @@ lab_num   = $(patsubst labs/lab%,%,$(firstword $(subst -, ,$(1))))
 LAB_NUMS := $(foreach s,$(LAB_SRCS),$(call lab_num,$(s)))
 LABS     := $(addprefix lab,$(LAB_NUMS))
 LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
-HARNESS  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
+
+# harness/ holds two things. The lab library, linked into every lab:
+# lab.c (the shared command line, --describe, the exits 1, 2 and 3),
+# probe.c (memory at every iteration, the TSV), budget.c (the heap budget
+# of labs 2 and 3), dest.c (lab 5's temporary-and-rename destination).
+LAB_LIB  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
             $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
+# And the programs that run labs or help test them, never linked into a
+# lab: the runner (leaklab.c), make bench's timers (bench-probe.c,
+# bench-run.c), and LD_PRELOAD shims for lab 5's tests (shortio.c,
+# notmpfile.c). Each takes only the parts of the library it needs.
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
             $(BUILD)/shortio.so $(BUILD)/notmpfile.so
 
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
-        fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils
+        fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
+        gcc shellcheck cppcheck
 
-.PHONY: all build deps test memcheck sanitize tsan bench clean help charts $(LABS)
+.PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 
 all: deps build $(LABS)
 	@echo "Charts: $(foreach n,$(LAB_NUMS),$(OUT)/lab$(n)/compare.png)"
@@ -43,7 +53,7 @@ $(BUILD)/harness/%.o: harness/%.c
 $(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/lab.o
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
-$(BUILD)/bench-probe: harness/bench-probe.c $(HARNESS)
+$(BUILD)/bench-probe: harness/bench-probe.c $(LAB_LIB)
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 # Wall time and wait4's peak rss of one command, for make bench.
@@ -55,9 +65,9 @@ $(BUILD)/bench-run: harness/bench-run.c $(BUILD)/harness/lab.o
 $(BUILD)/%.so: harness/%.c
 	$(COMPILE) -fPIC -shared -o $@ $< -ldl
 
-# build/labN from labs/labN-*.c and the harness.
+# build/labN from labs/labN-*.c and the lab library.
 define lab_rule
-$(BUILD)/lab$(call lab_num,$(1)): $(1) $(HARNESS)
+$(BUILD)/lab$(call lab_num,$(1)): $(1) $(LAB_LIB)
 	$$(COMPILE) -o $$@ $$(filter %.c %.o,$$^)
 endef
 $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
@@ -145,6 +155,27 @@ tsan: deps
 	    END { printf "tsan: %d passed, %d failed, %d skipped\n", p, f, s }' \
 	    $(OUT)/tsan/report.tap; exit $$rc
 
+# make lint: the static checks CI runs, each of which must find nothing.
+# shellcheck reads every shell script and the bats files (warnings and
+# errors); gcc's -fanalyzer and cppcheck read every C file. cppcheck does
+# not read system headers, so .ci/cppcheck.cfg tells it what <stdnoreturn.h>
+# would: lab_usage, lab_fail and lab_wall never return. A false positive
+# is silenced at its line, with a comment saying why.
+LINT_SH := $(wildcard harness/*.sh plots/*.sh) .ci/run labs/test_helper.bash \
+           $(wildcard labs/*.bats)
+LINT_C  := $(wildcard harness/*.c labs/*.c)
+lint: deps
+	@rc=0; \
+	shellcheck -S warning -f gcc $(LINT_SH) || rc=1; \
+	for f in $(LINT_C); do \
+	  gcc -std=c11 -Wall -Wextra -pthread -fanalyzer -c -o /dev/null "$$f" || rc=1; \
+	done; \
+	cppcheck -q --std=c11 --enable=warning,style,performance,portability \
+	  --library=posix --library=.ci/cppcheck.cfg --inline-suppr \
+	  --error-exitcode=1 --template=gcc -I harness $(LINT_C) || rc=1; \
+	if [ $$rc -eq 0 ]; then echo "lint: clean"; else echo "lint: findings above" >&2; fi; \
+	exit $$rc
+
 bench: deps build
 	@harness/bench.sh $(BUILD) $(OUT)/bench
 
@@ -157,6 +188,7 @@ help:
 	@echo "make test       the bats suite: every lab shows what its lesson claims"
 	@echo "make memcheck   only the Valgrind leak verdicts"
 	@echo "make sanitize   the suite against an ASan+UBSan build (and make tsan)"
+	@echo "make lint       shellcheck, gcc -fanalyzer and cppcheck: every finding fails it"
 	@echo "make tsan       lab 4's tests against a ThreadSanitizer build"
 	@echo "make bench      speed, as ratios against a reference timed in the same run"
 	@echo "make slides     every lab, then the classroom deck: $(OUT)/slides.pdf (16:9)"

@@ -87,7 +87,8 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
     size_t len = 0;
     char when[32];
     time_t now = time(NULL);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    struct tm utc;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
     len += snprintf(head + len, sizeof head - len,
                     "# lab=%d\n# title=%s\n# mode=%s\n# argv=", lab->number,
                     lab->title, args->mode->name);

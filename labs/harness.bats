@@ -82,6 +82,7 @@ load test_helper
 @test "a TSV that cannot be opened is exit 1 with its path and strerror" {
     run --separate-stderr "$BUILD/lab1" --quiet --tsv /nonexistent/dir/x.tsv
     assert_failure 1
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "$stderr" "lab1: /nonexistent/dir/x.tsv: No such file or directory"
 }
 
@@ -141,7 +142,7 @@ load test_helper
     leaklab_run 1 retain --cap-kind kill --cap 32M -- --iterations 200 --size 1M
     assert_success
     # Peak: at most one iteration (1 MiB) under the cap, at most 8 MiB over.
-    assert_killed_near_cap "$META" $(kib 32M) 1024 $(( 8 * 1024 ))
+    assert_killed_near_cap "$META" "$(kib 32M)" 1024 $(( 8 * 1024 ))
     assert_output --regexp "killed +peak rss +[0-9.]+ MiB  cap kill 32 MiB \(watchdog saw 3[2-9]\.[0-9] MiB\)"
     assert_rows_whole "$TSV"
 }
@@ -242,6 +243,7 @@ is_running() { ! is_stopped "$1"; }
 @test "a cap larger than the machine can give is refused, not raised" {
     run --separate-stderr "$BUILD/leaklab" run 1 --mode release --cap 64T --out "$BATS_TEST_TMPDIR/out"
     assert_failure 2
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "${#stderr_lines[@]}" 1
     [[ $stderr == *"more than this machine can give"* ]]
     [ ! -e "$BATS_TEST_TMPDIR/out/lab1/release.meta" ]
@@ -257,8 +259,8 @@ is_running() { ! is_stopped "$1"; }
 
 # --- every binary's command line -------------------------------------------
 
-binaries() { ls "$BUILD"/lab[0-9]* "$BUILD/leaklab" "$BUILD/bench-probe" "$BUILD/bench-run" | grep -v '\.d$'; }
-labs() { ls "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
+binaries() { printf '%s\n' "$BUILD"/lab[0-9]* "$BUILD/leaklab" "$BUILD/bench-probe" "$BUILD/bench-run" | grep -v '\.d$'; }
+labs() { printf '%s\n' "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
 
 @test "every binary answers --help with exit 0 and a usage line" {
     for bin in $(binaries); do

@@ -33,7 +33,7 @@ ITERS=20
     skip_if_sanitized "heap_used comes from glibc's malloc, not ASan's"
     run_lab 1 --mode retain --iterations $ITERS --size $SIZE
     assert_success
-    assert_slope_between "$TSV" heap_used_kib $(kib $SIZE) $(( $(kib $SIZE) * 11 / 10 ))
+    assert_slope_between "$TSV" heap_used_kib "$(kib $SIZE)" $(( $(kib $SIZE) * 11 / 10 ))
 }
 
 @test "lose grows rss as fast as retain" {
@@ -65,7 +65,7 @@ ITERS=20
     run_lab 1 --mode sometimes --iterations 30 --size $SIZE
     assert_success
     local used size_kib
-    used=($(tsv_column "$TSV" heap_used_kib))   # used[i] is iteration i
+    mapfile -t used < <(tsv_column "$TSV" heap_used_kib)   # used[i] is iteration i
     size_kib=$(kib $SIZE)
     # flat between failures, one context more at each tenth request
     (( used[9] - used[1] < 64 )) || fail "iterations 1-9 grew by $((used[9] - used[1])) KiB"

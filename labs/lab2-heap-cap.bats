@@ -21,7 +21,9 @@ fatal_expected() {
     run --separate-stderr "$BUILD/lab2" --mode budget
     assert_failure 3
     [ "$(grep -cE '^Process: heapTotal [0-9.]+ MB heapUsed [0-9.]+ MB rss [0-9.]+ MB$' <<<"$output")" -eq 9 ]
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "${#stderr_lines[@]}" 1
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     [[ $stderr == "lab2: FATAL ERROR: Reached heap limit Allocation failed - heap out of memory (iteration 9: 32.00 MiB requested, 256.00 MiB in use in 8 arrays, budget --max-heap 280.00 MiB)" ]] ||
         fail "unexpected FATAL line: $stderr"
 }
@@ -107,7 +109,7 @@ fatal_expected() {
     assert_success
     META=$BATS_TEST_TMPDIR/out/lab2/kill.meta
     assert_meta "$META" cap_kind kill
-    assert_killed_near_cap "$META" $(kib 256M) $(kib $SIZE) $(kib $SIZE)   # one array
+    assert_killed_near_cap "$META" "$(kib 256M)" "$(kib $SIZE)" "$(kib $SIZE)"   # one array
     assert_equal "$stderr" ""   # nothing printed at death
 }
 

@@ -122,7 +122,9 @@ STEP=4M        # a smaller buffer, for tests where only the step matters
     run --separate-stderr "$BUILD/leaklab" run 3 --mode offheap \
         --cap $(( avail + 1048576 ))K --out "$BATS_TEST_TMPDIR/out" -- --preset seed
     assert_failure 2
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "${#stderr_lines[@]}" 1
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     [[ $stderr == *"more than this machine can give"* ]] || fail "unexpected: $stderr"
     [ ! -e "$BATS_TEST_TMPDIR/out/lab3/offheap.meta" ]
 }

@@ -106,6 +106,8 @@ static long nbuffers;         /* buffers held, wherever their bytes are */
 static void *offheap_alloc(size_t size, long iter)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   /* cppcheck-suppress invalidFunctionArg ; fd -1 is what
+                    * mmap(2) asks for with MAP_ANONYMOUS, not an error */
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         lab_wall("mmap of %.2f MiB for buffer %ld failed (%s), holding "

@@ -38,7 +38,7 @@ FLAT_KIB=$(( CAP * $(kib $SIZE) + 1024 ))
     skip_if_sanitized "heap_used comes from glibc's malloc"
     run_lab 4 --mode unbounded --iterations $TICKS --size $SIZE
     assert_success
-    assert_slope_between "$TSV" heap_used_kib $(kib $SIZE) $(( $(kib $SIZE) * 11 / 10 ))
+    assert_slope_between "$TSV" heap_used_kib "$(kib $SIZE)" $(( $(kib $SIZE) * 11 / 10 ))
 }
 
 @test "the invariant holds on every row of every mode" {
@@ -152,6 +152,7 @@ FLAT_KIB=$(( CAP * $(kib $SIZE) + 1024 ))
     for flag in --produce --consume --capacity; do
         run --separate-stderr "$BUILD/lab4" $flag 0
         assert_failure 2
+        # shellcheck disable=SC2154  # set by bats' run --separate-stderr
         [[ $stderr == "lab4: bad $flag '0' (see --help)" ]] || fail "stderr: $stderr"
     done
 }

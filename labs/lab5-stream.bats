@@ -295,6 +295,7 @@ start_fifo_copy() {
 @test "--iterations and --size do not apply: one line, exit 2" {
     run --separate-stderr "$BUILD/lab5" --iterations 3 a b
     assert_failure 2
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     [[ $stderr == "lab5: --iterations does not apply to lab5"* ]] || fail "stderr: $stderr"
     run --separate-stderr "$BUILD/lab5" a
     assert_failure 2

@@ -13,12 +13,84 @@
 # '#' comment lines, and say what they saw when they fail. Sizes in KiB.
 # Students: use these to check your own fixes (see LESSONS.md).
 
-bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+bats_require_minimum_version 1.7.0   # bats_load_library
 
-LEAKLAB_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-BUILD=$(cd "${LEAKLAB_BUILD:-$LEAKLAB_ROOT/build}" && pwd)
+# --------------------------------------------------------------------------
+# Before the first test: the tools, then binaries no older than their sources
+# --------------------------------------------------------------------------
+
+# leaklab_abort MESSAGE - one line on stderr, then the test file stops
+# before its first test (bats reports "setup_file failed", then the line).
+leaklab_abort() {
+    printf 'leaklab tests: %s\n' "$1" >&2
+    exit 1
+}
+
+# leaklab_load_tools - loads bats-support and bats-assert, and checks for
+# every command the suite runs (COMMAND:DEBIAN-PACKAGE). Whatever is
+# missing is named in one line, with `make deps`, which installs the
+# Makefile's DEBS; bats_load_library alone would stop at a missing
+# bats-support in its own words, naming neither.
+leaklab_load_tools() {
+    local missing=() lib tool pkg
+    command -v make >/dev/null ||
+        leaklab_abort "make is missing: sudo apt-get install make, then make deps installs the rest"
+    for lib in bats-support bats-assert; do
+        bats_load_library_safe "$lib" 2>/dev/null || missing+=("$lib")
+    done
+    for tool in cc:clang clang:clang gnuplot:gnuplot-nox valgrind:valgrind \
+                pdfinfo:poppler-utils xmllint:libxml2-utils; do
+        pkg=${tool#*:}
+        command -v "${tool%%:*}" >/dev/null || [[ " ${missing[*]} " == *" $pkg "* ]] ||
+            missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] ||
+        leaklab_abort "missing Debian packages: ${missing[*]}; make deps installs them"
+}
+
+# leaklab_build - sets LEAKLAB_ROOT (the clone) and BUILD (the binaries
+# under test), both absolute. BUILD is the clone's build/, brought up to
+# date by the Makefile's own incremental `make build` once per test file,
+# under a lock so that files run in parallel (bats --jobs) build one at a
+# time: a fresh clone needs nothing typed, and a source newer than its
+# binary is rebuilt before any test runs it. LEAKLAB_BUILD names another
+# build instead (make sanitize's build/asan, make tsan's build/tsan, made
+# with flags only their targets know): it must exist and be up to date.
+# Any other case stops the file with one line, never a build in /.
+leaklab_build() {
+    LEAKLAB_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd) && [[ -f $LEAKLAB_ROOT/Makefile ]] ||
+        leaklab_abort "no Makefile above $BATS_TEST_DIRNAME: run the tests inside the clone's labs/"
+    BUILD=$(realpath -m -- "${LEAKLAB_BUILD:-$LEAKLAB_ROOT/build}") && [[ $BUILD == /?* ]] ||
+        leaklab_abort "LEAKLAB_BUILD='$LEAKLAB_BUILD' names no build directory"
+    local checked=$BATS_FILE_TMPDIR/leaklab-build-checked
+    local log=$BATS_FILE_TMPDIR/leaklab-build.log
+    [[ ! -e $checked ]] || return 0
+    if [[ $BUILD == "$LEAKLAB_ROOT/build" ]]; then
+        flock "$LEAKLAB_ROOT/Makefile" \
+            make -C "$LEAKLAB_ROOT" --no-print-directory build >"$log" 2>&1 || {
+            cat "$log" >&2
+            leaklab_abort "make build failed in $LEAKLAB_ROOT (its output is above)"
+        }
+    else
+        [[ -x $BUILD/leaklab ]] ||
+            leaklab_abort "LEAKLAB_BUILD=$LEAKLAB_BUILD has no leaklab: unset it, or build it first (make sanitize: build/asan, make tsan: build/tsan)"
+        # make -q: are the binaries there at least as new as what they
+        # are made from? Inside the clone, BUILD goes to make as make
+        # wrote it (relative), so that the header dependencies apply.
+        local dir=${BUILD#"$LEAKLAB_ROOT"/} targets=() f rc=0
+        for f in "$BUILD"/lab[0-9]* "$BUILD"/leaklab "$BUILD"/bench-* "$BUILD"/*.so; do
+            if [[ -f $f && $f != *.d ]]; then targets+=("$dir/${f##*/}"); fi
+        done
+        make -C "$LEAKLAB_ROOT" -q BUILD="$dir" "${targets[@]}" >"$log" 2>&1 || rc=$?
+        [[ $rc -ne 2 ]] || { cat "$log" >&2; leaklab_abort "make -q failed in $LEAKLAB_ROOT"; }
+        [[ $rc -eq 0 ]] ||
+            leaklab_abort "LEAKLAB_BUILD=$LEAKLAB_BUILD is older than its sources: rebuild it (make sanitize, make tsan), or unset it"
+    fi
+    : >"$checked"
+}
+
+leaklab_load_tools
+leaklab_build
 
 # --------------------------------------------------------------------------
 # Running things
@@ -38,6 +110,7 @@ leaklab_run() {
     local n=$1 mode=$2; shift 2
     local out=$BATS_TEST_TMPDIR/out
     TSV=$out/lab$n/$mode.tsv
+    # shellcheck disable=SC2034  # for the caller, as TSV is
     META=$out/lab$n/$mode.meta
     run "$BUILD/leaklab" run "$n" --mode "$mode" --quiet --out "$out" "$@"
 }
@@ -156,8 +229,8 @@ leak_bytes() {
 # assert_grows_per_iter FILE COLUMN MIN_KIB - the column rises by at least
 # MIN_KIB per iteration (least-squares slope from iteration 1 on).
 assert_grows_per_iter() {
-    local n first last min max slope
-    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    local n slope
+    read -r n _ _ _ _ slope < <(tsv_stats "$1" "$2")
     awk -v s="$slope" -v m="$3" 'BEGIN { exit !(s >= m) }' ||
         fail "$2 grows by $slope KiB per iteration; expected at least $3 (over $n rows of $1)"
 }
@@ -165,8 +238,8 @@ assert_grows_per_iter() {
 # assert_slope_between FILE COLUMN LO_KIB HI_KIB - growth per iteration
 # (least-squares) lies in [LO, HI].
 assert_slope_between() {
-    local n first last min max slope
-    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    local n slope
+    read -r n _ _ _ _ slope < <(tsv_stats "$1" "$2")
     awk -v s="$slope" -v lo="$3" -v hi="$4" 'BEGIN { exit !(s >= lo && s <= hi) }' ||
         fail "$2 grows by $slope KiB per iteration; expected between $3 and $4 (over $n rows of $1)"
 }
@@ -174,8 +247,8 @@ assert_slope_between() {
 # assert_flat FILE COLUMN TOL_KIB - from iteration 1 on, the column stays
 # within TOL_KIB of itself (max - min).
 assert_flat() {
-    local n first last min max slope
-    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    local n min max
+    read -r n _ _ min max _ < <(tsv_stats "$1" "$2")
     [[ $n -gt 0 ]] || fail "$1 has no rows after the baseline"
     (( max - min <= $3 )) ||
         fail "$2 moves by $((max - min)) KiB (from $min to $max); expected at most $3 (over $n rows of $1)"
@@ -323,6 +396,7 @@ assert_same_file() {
 assert_error_line() {
     assert_failure 1
     local n
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     n=$(printf '%s' "$stderr" | grep -c '')
     [[ $n -eq 1 ]] || fail "expected one line on stderr, got $n:
 $stderr"
@@ -335,6 +409,7 @@ assert_bad_argument() {
     local value=$1; shift
     run --separate-stderr "$@"
     assert_failure 2
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "${#stderr_lines[@]}" 1
     [[ $stderr == *"$value"* ]] || fail "$*: '$stderr' does not name $value"
 }
@@ -371,8 +446,8 @@ pdf_pages() {
 # assert_step FILE COLUMN KIB PCT - the column grows by KIB per iteration
 # (least-squares slope from iteration 1 on), within PCT percent of it.
 assert_step() {
-    local n first last min max slope
-    read -r n first last min max slope < <(tsv_stats "$1" "$2")
+    local n slope
+    read -r n _ _ _ _ slope < <(tsv_stats "$1" "$2")
     [[ $n -ge 2 ]] || fail "$1 has $n rows after the baseline; a step needs 2"
     awk -v s="$slope" -v k="$3" -v p="$4" 'BEGIN { d = s - k; if (d < 0) d = -d; exit !(d <= k * p / 100) }' ||
         fail "$2 grows by $slope KiB per iteration; expected $3 within $4% (over $n rows of $1)"
