@@ -15,6 +15,7 @@ tiny_bench() {
 @test "bench shows each race and round on stderr as it runs" {
     tiny_bench
     assert_success
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "$(grep -c 'copy round 1/1: stream zerocopy cp dd' <<<"$stderr")" 1
     assert_equal "$(grep -c 'queue round 1/1: unbounded bounded$' <<<"$stderr")" 1
 }
