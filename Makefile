@@ -20,7 +20,7 @@ LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
 HARNESS  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
             $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
-            $(BUILD)/shortio.so $(BUILD)/notmpfile.so
+            $(BUILD)/shortio.so $(BUILD)/notmpfile.so $(BUILD)/diskfull.so
 
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
@@ -50,8 +50,8 @@ $(BUILD)/bench-probe: harness/bench-probe.c $(HARNESS)
 $(BUILD)/bench-run: harness/bench-run.c $(BUILD)/harness/lab.o
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
-# LD_PRELOAD shims for lab 5's tests: short reads, short writes and EINTR;
-# a file system without O_TMPFILE.
+# LD_PRELOAD shims for tests: short reads, short writes and EINTR; a file
+# system without O_TMPFILE; a disk that fills at a known write.
 $(BUILD)/%.so: harness/%.c
 	$(COMPILE) -fPIC -shared -o $@ $< -ldl
 
