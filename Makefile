@@ -62,14 +62,15 @@ $(BUILD)/lab$(call lab_num,$(1)): $(1) $(HARNESS)
 endef
 $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
 
-# make labN: every mode through the runner, then the charts.  A lab may set
-# LABN_ARGS (arguments after --) and LABN_PREP (a target to make first).
+# make labN: every mode through the runner, then the charts, drawn from
+# the records alone.  A lab may set LABN_ARGS (arguments after --) and
+# LABN_PREP (a target to make first).
 $(LABS): lab%: deps build
 	@rm -rf $(OUT)/lab$*
 	@$(if $(LAB$*_PREP),$(MAKE) --no-print-directory $(LAB$*_PREP))
 	$(BUILD)/leaklab run $* --quiet --out $(OUT) -- $(LAB$*_ARGS)
-	@LEAKLAB_BUILD=$(BUILD) plots/plot.sh $(OUT)/lab$*
-	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then LEAKLAB_BUILD=$(BUILD) plots/plot.sh --text $(OUT)/lab$*; fi
+	@plots/plot.sh $(OUT)/lab$*
+	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then plots/plot.sh --text $(OUT)/lab$*; fi
 	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"
 
 # make slides: every lab, then the deck, $(OUT)/slides.pdf (16:9, a title
@@ -78,7 +79,7 @@ $(LABS): lab%: deps build
 .PHONY: slides massif example
 slides: TEXT_CHARTS = no
 slides: deps build $(LABS)
-	@LEAKLAB_BUILD=$(BUILD) plots/slides.sh $(OUT)
+	@plots/slides.sh $(OUT)
 
 # make massif LAB=N [MODE=M]: that mode under Valgrind's massif, beside the
 # probe's own numbers: $(OUT)/labN/M-massif.png|svg (PAGES=yes for
@@ -93,7 +94,7 @@ massif: deps build
 # committed, so that README shows a chart before anything has run.
 example: TEXT_CHARTS = no
 example: deps build lab1
-	@LEAKLAB_BUILD=$(BUILD) plots/plot.sh --formats small $(OUT)/lab1
+	@plots/plot.sh --formats small $(OUT)/lab1
 	cp $(OUT)/lab1/compare-small.png plots/example-lab1.png
 
 # Lab 5 copies a file the runner does not make: generate one first.
