@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <gnu/libc-version.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 static struct {
     int statm_fd;             /* /proc/self/statm, kept open for pread */
     int tsv_fd;               /* the TSV, O_APPEND, or -1 for none */
+    off_t tsv_end;            /* where its last whole row ends */
     const char *tsv_path;     /* for error messages */
     long page_kib;            /* page size in KiB */
     int nextra;               /* how many extra columns the lab declared */
@@ -43,16 +45,35 @@ static double ms_since_start(void)
            (double)(t.tv_nsec - P.t0.tv_nsec) / 1e6;
 }
 
-/* Writes all of buf in one write(2), or reports the path and exits 1. */
+/* Appends buf (the header, or one row) whole, or not at all: see probe.h.
+ * On failure it cuts the file back to the end of the last whole row,
+ * reports the path and the write's own errno, and exits 1. */
 static void write_row(const char *buf, size_t len)
 {
-    ssize_t n = write(P.tsv_fd, buf, len);
-    if (n < 0)
-        lab_fail(P.tsv_path);
-    if ((size_t)n != len) {   /* a regular file only writes short when full */
-        errno = ENOSPC;
-        lab_fail(P.tsv_path);
+    size_t done = 0;
+    ssize_t n = 0;
+    while (done < len) {
+        n = write(P.tsv_fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        /* A regular file writes short only when it cannot grow (a full
+         * disk, RLIMIT_FSIZE): the next write says why, with an errno. */
+        done += (size_t)n;
     }
+    if (done == len) {
+        P.tsv_end += (off_t)len;
+        return;
+    }
+    int err = n < 0 ? errno : EIO;   /* 0 bytes and no errno: never seen */
+    if (ftruncate(P.tsv_fd, P.tsv_end) != 0) {
+        fprintf(stderr, "%s: %s: %s, and the partial row stays: %s\n",
+                lab_progname(), P.tsv_path, strerror(err), strerror(errno));
+        exit(EXIT_ERROR);
+    }
+    errno = err;
+    lab_fail(P.tsv_path);
 }
 
 void probe_start(const struct lab_info *lab, const struct lab_args *args,
@@ -77,6 +98,10 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
     if (args->tsv == NULL)
         return;
     P.tsv_path = args->tsv;
+    /* Past RLIMIT_FSIZE, write(2) fails with EFBIG instead of the kernel
+     * killing the lab with SIGXFSZ (and leaving a cut row). */
+    signal(SIGXFSZ, SIG_IGN);
+    P.tsv_end = 0;
     P.tsv_fd = open(args->tsv, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
                     O_CLOEXEC, 0644);
     if (P.tsv_fd < 0)

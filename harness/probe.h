@@ -12,8 +12,29 @@
  *                   uordblks + hblkhd                      (Node: heapUsed)
  *   mmap_kib        the part of both that malloc took with mmap: hblkhd
  *
- * Each TSV row goes out in one write(2) to a file opened with O_APPEND, so
- * a SIGKILL never leaves half a row behind, and rows already written stay.
+ * What the TSV holds, at any moment and however the lab ends: the comment
+ * lines and the header (written together), then whole rows, in order, and
+ * nothing else.
+ *
+ *   - Each row (at most 512 bytes) goes out in one write(2) to a file
+ *     opened with O_APPEND, so a SIGKILL lands before or after a row, not
+ *     inside it, and rows already written stay.
+ *   - A file that cannot take a whole row (RLIMIT_FSIZE, a full disk, a
+ *     quota) takes part of it: write(2) comes back short. The probe writes
+ *     the rest once more (should that succeed, the row is whole and the
+ *     run goes on). When it fails, and says why, the probe cuts the file
+ *     back to the end of the last whole row (ftruncate) and exits 1 with
+ *     the path and that error: "File too large" (EFBIG) past `ulimit -f`,
+ *     "No space left on device" (ENOSPC) on a full disk. If the header
+ *     itself did not fit, the file is left empty.
+ *   - probe_start() ignores SIGXFSZ when it opens a TSV, so that passing
+ *     RLIMIT_FSIZE is that EFBIG and not a kill by the kernel.
+ *
+ * One gap remains: a SIGKILL between a short write and the cut (a few
+ * system calls, and only when the file cannot grow) leaves that row's
+ * first part at the end of the file. Readers check every row (plot.sh
+ * refuses a torn TSV). If the cut itself fails, the error line says the
+ * partial row stays.
  *
  * Under Valgrind, $LEAKLAB_VG_MONITOR names a monitor command (the ones
  * vgdb sends) that every sample also runs, with "{iter}" replaced by the
@@ -38,15 +59,17 @@ struct probe_reading {
     uint64_t mmap_kib;        /* mmapped chunks alone */
 };
 
-/* Opens the TSV (args->tsv; none if NULL) and writes its # comment lines
- * and header. On failure it reports the path and exits 1. */
+/* Opens the TSV (args->tsv; none if NULL), ignores SIGXFSZ, and writes
+ * its # comment lines and header. On failure it reports the path and
+ * exits 1, leaving the file empty. */
 void probe_start(const struct lab_info *lab, const struct lab_args *args,
                  int argc, char **argv);
 
 /* Takes one sample and writes it: a TSV row, and unless --quiet the seed's
  * two lines on stdout. `extra` holds one value per column the lab named in
  * lab_info.extra_columns (NULL if it named none). Returns the reading. A
- * failed write to the TSV reports the path and exits 1. */
+ * failed write to the TSV cuts the file back to its last whole row,
+ * reports the path and the error, and exits 1 (see above). */
 struct probe_reading probe_sample(long iter, const int64_t *extra);
 
 /* Reads memory without recording anything. */

@@ -1,8 +1,9 @@
 # compare.gp - rss per iteration for every mode of one lab, overlaid: the
 # leak and its fixes on one chart.
 #
-# plot.sh runs it after a file of its own that sets files and names (one
-# word per mode), out, ttl, caption, ymax, ptn (points every ptn rows) and
+# plot.sh runs it after a file of its own that sets the arrays files and
+# names (a TSV and a mode name each, whatever characters their names
+# hold), out, ttl, caption, ymax, ptn (points every ptn rows) and
 # term ("files" for PNG and SVG, "text" for the terminal), and draws the
 # caps and the verdict markers.
 load 'plots/style.gp'
@@ -18,18 +19,18 @@ if (term eq "text") {
     unset grid
     set bmargin 4
     set title ttl
-    plot for [i=1:words(files)] word(files, i) \
-        using "iter":(column("rss_kib")/1024.) with lines title word(names, i)
+    plot for [i=1:|files|] files[i] \
+        using "iter":(column("rss_kib")/1024.) with lines title names[i]
 } else {
     do for [fmt in fmts] {
         eval terminal_for(fmt)
         set title ttl font font_of(fmt, 34)
         set label 100 caption at screen 0.5, screen 0.035 center font font_of(fmt, 28)
         set output out.suffix_for(fmt)
-        plot for [i=1:words(files)] word(files, i) \
+        plot for [i=1:|files|] files[i] \
             using "iter":(column("rss_kib")/1024.) with linespoints ls i \
             lw (i < 4 ? 11 - 2.5 * i : 3) pointinterval ptn \
-            title word(names, i)
+            title names[i]
         # Earlier modes are drawn wider, so a mode that runs exactly on top
         # of another (lose over retain) still shows both colours.
         unset output

@@ -12,35 +12,48 @@
 # 1920x1080 PNG and SVG, rendered again by pdfcairo at slide size (see the
 # "pdf" format in style.gp): no LaTeX, just gnuplot and poppler's pdfunite.
 #
-# The labs are whatever `leaklab list` finds next to it: a new lab joins
-# the deck as soon as it is built and run.
+# The labs are the ones recorded under OUT (OUT/labN/lab.meta, which the
+# runner writes), in order of N: slides.sh reads only records and runs no
+# lab. lab.meta must hold title, and showcase or modes (the showcase is
+# then the first mode).
 set -euo pipefail
 
+# shellcheck source=plots/lib.sh
+. "$(dirname -- "$0")/lib.sh"
+
 [[ $# -eq 1 && -d $1 ]] || { echo "usage: slides.sh OUT (after make labN for every lab)" >&2; exit 2; }
-out=$(cd "$1" && pwd)
-cd "$(dirname "$0")/.."   # gnuplot scripts load plots/style.gp
-build=${LEAKLAB_BUILD:-build}
+out=$(abs_dir "$1") || die "$1: cannot enter"
+cd "$(dirname -- "$0")/.."   # gnuplot scripts load plots/style.gp
 
 pages=$(mktemp -d)
 trap 'rm -rf "$pages"' EXIT
 
-gp_str() { local s=${1//\'/\'\'}; printf "'%s'" "$s"; }   # gnuplot literal
+nums=()
+for d in "$out"/lab*/; do
+    n=${d%/}
+    n=${n##*/lab}
+    if is_uint "$n"; then nums+=("$n"); fi
+done
+[[ ${#nums[@]} -gt 0 ]] || die "$out: no labN/ records (run make labN first)"
+mapfile -t nums < <(printf '%s\n' "${nums[@]}" | sort -n)
 
 chart_pages=() lab_lines=()
-while IFS=$'\t' read -r name title _; do
-    dir=$out/$name
-    [[ -d $dir ]] || { echo "slides.sh: $dir: no records (run make $name first)" >&2; exit 1; }
-    describe=$("$build/$name" --describe | tr '\t' '\n')
-    showcase=$(sed -n 's/^showcase=//p' <<<"$describe")
-    [[ -n $showcase ]] || showcase=$(sed -n 's/^modes=//p' <<<"$describe" | cut -d, -f1)
-    LEAKLAB_BUILD=$build plots/plot.sh --formats pdf "$dir"
+for n in "${nums[@]}"; do
+    dir=$out/lab$n
+    title=$(meta_need "$dir/lab.meta" title) || exit 1
+    showcase=$(meta_get "$dir/lab.meta" showcase) || showcase=""
+    if [[ -z $showcase ]]; then
+        showcase=$(meta_need "$dir/lab.meta" modes) || exit 1
+        showcase=${showcase%%,*}
+    fi
+    [[ $showcase != */* ]] || die "$dir/lab.meta: showcase '$showcase' is not a mode"
+    plots/plot.sh --formats pdf "$dir"
     for page in "$dir/compare.pdf" "$dir/$showcase.pdf"; do
-        [[ -s $page ]] || { echo "slides.sh: $page: not drawn (no run of that mode?)" >&2; exit 1; }
+        [[ -s $page ]] || die "$page: not drawn (no run of that mode?)"
         chart_pages+=("$page")
     done
-    lab_lines+=("Lab ${name#lab}   $title")
-done < <("$build/leaklab" list)
-[[ ${#lab_lines[@]} -gt 0 ]] || { echo "slides.sh: leaklab list found no labs in $build" >&2; exit 1; }
+    lab_lines+=("Lab $n   $title")
+done
 
 {
     echo "out = $(gp_str "$pages/title.pdf")"
