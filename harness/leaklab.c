@@ -1223,8 +1223,8 @@ static bool parse_run_options(int argc, char **argv, struct run_options *o)
 /* Fills in plans for the modes to run (--mode's, or every mode) with their
  * caps: --cap, else the mode's classroom cap, else default_cap(); the kind
  * --cap-kind gives, else the mode's, switched from rlimit to kill under a
- * sanitizer (RLIMIT_AS cannot cap it). Returns how many; exits 2 on a cap
- * larger than the machine can give. */
+ * sanitizer (RLIMIT_AS cannot cap it; say_switched says so). Returns how
+ * many; exits 2 on a cap larger than the machine can give. */
 static int plan_runs(const struct lab_desc *lab, const struct run_options *o,
                      struct run_plan *plans)
 {
@@ -1256,18 +1256,33 @@ static int plan_runs(const struct lab_desc *lab, const struct run_options *o,
                         "(MemAvailable %.0f MiB); not starting lab%d %s",
                         mib(plan->cap), mib(available), lab->number, m);
         if (sanitized && strcmp(plan->cap_kind, "rlimit") == 0) {
-            /* ASan and TSan both map terabytes of shadow memory. */
-            fprintf(stderr, "leaklab: lab%d is built with %s, "
-                    "which reserves terabytes of address space, so "
-                    "RLIMIT_AS cannot cap it; capping with the kill "
-                    "watchdog instead\n", lab->number,
-                    strcmp(san, "thread") == 0 ? "ThreadSanitizer"
-                                               : "AddressSanitizer");
-            plan->cap_kind = "kill";
+            plan->cap_kind = "kill";   /* said by say_switched */
             plan->switched = true;
         }
     }
     return n;
+}
+
+/* One line on stderr if a sanitizer build moved modes from rlimit to the
+ * kill watchdog: ASan and TSan both map terabytes of shadow memory. */
+static void say_switched(const struct run_plan *plans, int nplans)
+{
+    const char *san = desc_get(plans[0].lab, "sanitizer"), *sep = "";
+    for (int i = 0; i < nplans; i++) {
+        if (!plans[i].switched)
+            continue;
+        if (!*sep)
+            fprintf(stderr, "leaklab: lab%d is built with %s, which "
+                    "reserves terabytes of address space, so RLIMIT_AS "
+                    "cannot cap it; capping with the kill watchdog "
+                    "instead:", plans[0].lab->number,
+                    strcmp(san, "thread") == 0 ? "ThreadSanitizer"
+                                               : "AddressSanitizer");
+        fprintf(stderr, "%s %s", sep, plans[i].mode);
+        sep = ",";
+    }
+    if (*sep)
+        fputc('\n', stderr);
 }
 
 /* After every run: 0 if each ended with the verdict its mode expects;
@@ -1321,6 +1336,7 @@ static int cmd_run(int argc, char **argv)
     make_dir(o.out);
     make_dir(dir);
     lock_records(dir);
+    say_switched(plans, nplans);
     write_lab_meta(&lab, dir, plans, nplans);
 
     const char *verdicts[MAX_MODES];
