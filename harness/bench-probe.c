@@ -21,7 +21,8 @@
 #include "probe.h"
 
 static const struct lab_mode modes[] = {
-    {"sample", "rlimit", NULL, "probe_sample() against a bare pread", NULL},
+    {"sample", "rlimit", NULL, "probe_sample() against a bare pread", NULL,
+     "finished"},
     {0},
 };
 

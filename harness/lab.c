@@ -1,6 +1,7 @@
 /*
  * lab.c - the command line every lab shares, its --help and --describe,
- * size parsing, and the three bad endings (exit 1, 2 and 3).
+ * size parsing, the three bad endings (exit 1, 2 and 3), and two helpers
+ * the probe and the runner share: record escaping and the statm reader.
  */
 #define _GNU_SOURCE
 #include "lab.h"
@@ -92,6 +93,52 @@ static void format_size(uint64_t bytes, char *buf, size_t len)
         snprintf(buf, len, "%" PRIu64, bytes);
     else
         snprintf(buf, len, "%" PRIu64 "%c", bytes, units[u]);
+}
+
+/* ------------------------------------------------------------------------
+ * Records and memory, for the probe and the runner
+ * --------------------------------------------------------------------- */
+
+size_t record_escape(char *dst, size_t len, const char *src)
+{
+    size_t need = 0, used = 0;   /* whole text; what fits in dst */
+    bool cut = false;            /* an escape did not fit: stop writing */
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        char esc[8];
+        size_t n = 2;
+        switch (*p) {
+        case '\\': memcpy(esc, "\\\\", 2); break;
+        case '\n': memcpy(esc, "\\n", 2); break;
+        case '\t': memcpy(esc, "\\t", 2); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                n = (size_t)snprintf(esc, sizeof esc, "\\x%02x", *p);
+            else
+                esc[0] = (char)*p, n = 1;
+        }
+        need += n;
+        if (!cut && used + n < len) {
+            memcpy(dst + used, esc, n);
+            used += n;
+        } else {
+            cut = true;
+        }
+    }
+    if (len > 0)
+        dst[used] = '\0';
+    return need;
+}
+
+uint64_t statm_rss_bytes(int statm_fd)
+{
+    char buf[128];
+    ssize_t n = pread(statm_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *p = strchr(buf, ' ');   /* skip "size", read "resident" */
+    return p ? strtoull(p + 1, NULL, 10) * (uint64_t)sysconf(_SC_PAGESIZE)
+             : 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -195,6 +242,8 @@ static void print_describe(const struct lab_info *lab)
             printf("\tcap.%s=%s", m->name, m->cap);
         if (m->wall)
             printf("\twall.%s=%s", m->name, m->wall);
+        if (m->expect)
+            printf("\texpect.%s=%s", m->name, m->expect);
     }
     if (lab->extra_columns && *lab->extra_columns) {
         printf("\tcolumns=");

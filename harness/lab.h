@@ -31,6 +31,10 @@ struct lab_mode {
     const char *caption;   /* one-line takeaway, shown under its chart */
     const char *wall;      /* how its exit 3 reads on a chart ("FATAL: heap
                               limit"), or NULL for "limit: exit 3" */
+    const char *expect;    /* the verdict its classroom run ends with:
+                              "finished", "limit" (exit 3) or "killed"
+                              (the watchdog); leaklab run exits 1 when a
+                              run ends otherwise */
 };
 
 /* A flag of the lab's own, beyond the common ones lab_parse() handles. */
@@ -133,5 +137,19 @@ noreturn void lab_wall(const char *fmt, ...)
 
 /* The program's name for messages ("lab1"): argv[0] without its path. */
 const char *lab_progname(void);
+
+/* Copies src to dst for a record line (a .meta value, a TSV '#' line), so
+ * that no argument can forge a line or a field: backslash becomes \\,
+ * newline \n, tab \t, any other byte below 0x20 and 0x7f \xHH; every
+ * other byte, UTF-8 included, is kept. Writes at most len bytes with the
+ * NUL, never half an escape. Returns the length the whole escaped text
+ * needs, without the NUL, as snprintf does: a return >= len means cut. */
+size_t record_escape(char *dst, size_t len, const char *src);
+
+/* Resident set size, in bytes, from an open /proc/PID/statm (pread at
+ * offset 0, so the same fd serves every reading). Returns 0 if it cannot
+ * be read: the process is gone. Shared by the probe and the runner's
+ * watchdog. */
+uint64_t statm_rss_bytes(int statm_fd);
 
 #endif

@@ -6,10 +6,13 @@
  *                 [--timeout SEC] [--out DIR] [--quiet] [-- LAB ARGS...]
  *
  * It knows nothing about any lab in advance. It finds build/labN next to
- * itself and asks each one `labN --describe` for its title, its modes and
- * the wall each mode wants to hit. For every run it writes DIR/labN/M.tsv
- * (the lab writes it, through $LEAKLAB_TSV) and DIR/labN/M.meta (we write
- * it, from wait4), whose `verdict` says how the run ended.
+ * itself and asks each one `labN --describe` for its title, its modes, the
+ * wall each mode wants to hit and the verdict each mode expects. For every
+ * run it writes DIR/labN/M.tsv (the lab writes it, through $LEAKLAB_TSV)
+ * and DIR/labN/M.meta (we write it, from wait4), whose `verdict` says how
+ * the run ended. Once per `leaklab run`, before the first mode, it writes
+ * DIR/labN/lab.meta: what the lab described, and the caps applied (see
+ * write_lab_meta for its format).
  *
  * The caps:
  *   rlimit  RLIMIT_AS on the lab: past it, malloc returns NULL and the lab
@@ -20,6 +23,23 @@
  *   none    no cap at all; only when asked for by name.
  * Every run is capped unless told otherwise: the default is rlimit at the
  * smaller of 2 GiB and a quarter of physical memory.
+ *
+ * What the runner guarantees:
+ *   - A lab dies with its runner. Even a SIGKILLed runner takes its lab
+ *     down (PR_SET_PDEATHSIG): no lab goes on without its cap's watchdog
+ *     or its timeout.
+ *   - One runner per DIR/labN. It holds a lock (flock on DIR/labN/.lock,
+ *     which holds its PID) from before the first record it touches until
+ *     it exits; a second runner says who holds it and exits 1.
+ *   - It exits with a verdict: 0 only when every run ended with the
+ *     verdict its mode expects; 1 naming the runs that did not (or on a
+ *     failure of its own); 2 on a bad argument, its own or the lab's: it
+ *     stops at the first mode whose lab exits 2.
+ *   - Records cannot lie. A lab argument may not set what the runner sets
+ *     (--mode, --tsv, ...), nor name a record the runner replaces; every
+ *     string written into a record goes through record_escape, so no
+ *     argument can add a line; --describe is checked before it is used,
+ *     and a lab that does not answer it within 2 s is killed.
  *
  * The lab runs in a process group of its own, so that a timeout kills all
  * of it; the terminal's Ctrl-C and Ctrl-Z reach only us, and we pass them
@@ -32,11 +52,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,6 +69,18 @@
 #include "lab.h"
 
 #define TICK_NS 1000000L   /* watchdog and wait loop: one millisecond */
+#define DESCRIBE_MS 2000   /* how long a lab has to describe itself */
+#define MAX_MODES 32       /* modes in one lab */
+#define MAX_FIELDS 256     /* key=value fields in one --describe line */
+
+/* The smallest cap the runner takes. Measured with prlimit --as on empty
+ * runs (--iterations 0; lab 5 on an empty file): labs 1 to 3 start in
+ * 3 MiB of address space and lab 5 in 5 MiB, each with under 2 MiB
+ * resident (lab 4's two threads need 20 MiB; below that it starts, and
+ * says pthread_create failed, exit 3). Under 2 MiB, not even libc can be
+ * mapped: the exec fails, and the run shows nothing. 8 MiB leaves room
+ * for a libc a little larger than ours. */
+#define MIN_CAP (8ULL << 20)
 
 /* ------------------------------------------------------------------------
  * Messages and exits (the same codes as the labs)
@@ -78,13 +113,15 @@ static void print_help(void)
 "\n"
 "Runs build/labN under a memory cap and records each run in\n"
 "DIR/labN/MODE.tsv (memory per iteration) and DIR/labN/MODE.meta (how it\n"
-"ended: verdict=finished|limit|killed|timeout|crashed).\n"
+"ended: verdict=finished|limit|killed|timeout|crashed), and what the lab\n"
+"says about itself in DIR/labN/lab.meta. The lab dies with the runner;\n"
+"one runner at a time holds DIR/labN (DIR/labN/.lock).\n"
 "\n"
 "Options for run:\n"
 "  -m, --mode MODE        run one mode (default: every mode in turn)\n"
-"  -c, --cap SIZE         memory cap, K/M/G suffixes (default: the mode's\n"
-"                         classroom cap, else the smaller of 2G and a\n"
-"                         quarter of physical memory)\n"
+"  -c, --cap SIZE         memory cap, K/M/G suffixes, at least 8M\n"
+"                         (default: the mode's classroom cap, else the\n"
+"                         smaller of 2G and a quarter of physical memory)\n"
 "  -k, --cap-kind KIND    rlimit (malloc returns NULL), kill (SIGKILL over\n"
 "                         the cap) or none (default: what the mode asks)\n"
 "  -t, --timeout SEC      kill the lab's process group after SEC seconds\n"
@@ -93,162 +130,94 @@ static void print_help(void)
 "  -o, --out DIR          where records go (default out)\n"
 "  -q, --quiet            hide the lab's stdout (its stderr still shows)\n"
 "  -h, --help             this text\n"
+"LAB-ARGS may not set what the runner sets: --mode, --tsv, --describe,\n"
+"--help, --quiet (nor -m, -q, -h, nor a prefix such as --mo).\n"
 "\n"
-"Exit codes: 0 every run was recorded (whatever its verdict), 1 runtime\n"
-"error, 2 bad usage.\n");
+"Exit codes: 0 every run ended with the verdict its mode expects (see\n"
+"the lab's --describe, expect.MODE); 1 a run did not (each is named), a\n"
+"lab that cannot describe itself, DIR/labN in use by another runner, or\n"
+"a runtime error; 2 bad usage: ours, or the lab's (the runner stops at\n"
+"the first mode whose lab exits 2).\n");
 }
 
 /* ------------------------------------------------------------------------
- * What a lab says about itself (labN --describe)
+ * Small tools: time, paths, files written whole
  * --------------------------------------------------------------------- */
 
-/* One lab binary and its parsed --describe line. */
-struct lab_desc {
-    int number;                 /* N */
-    char path[PATH_MAX];        /* build/labN */
-    char line[16384];           /* the raw line; keys and vals point in */
-    char *key[128], *val[128];  /* tab-separated key=value pairs */
-    int n;                      /* how many pairs */
-};
-
-/* Returns the value for key, or NULL. */
-static const char *desc_get(const struct lab_desc *d, const char *key)
+static double now_ms(void)
 {
-    for (int i = 0; i < d->n; i++)
-        if (strcmp(d->key[i], key) == 0)
-            return d->val[i];
-    return NULL;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* Returns desc_get(d, "prefix.mode"), or NULL. */
-static const char *desc_mode(const struct lab_desc *d, const char *prefix,
-                             const char *mode)
+/* dst = "a/b". Exits 2 if it does not fit: a path cut short would name
+ * another file. */
+static void join(char *dst, size_t len, const char *a, const char *b)
 {
-    char key[128];
-    snprintf(key, sizeof key, "%s.%s", prefix, mode);
-    return desc_get(d, key);
+    if ((size_t)snprintf(dst, len, "%s/%s", a, b) >= len)
+        usage_error("path too long: '%s/%s'", a, b);
 }
 
-/* The directory leaklab itself lives in: build/, or build/asan/. */
-static void build_dir(char *dir, size_t len)
+/* mkdir that is fine with a directory that exists. Exits 1 on failure. */
+static void make_dir(const char *path)
 {
-    ssize_t n = readlink("/proc/self/exe", dir, len - 1);
-    if (n < 0)
-        fail("/proc/self/exe");
-    dir[n] = '\0';
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        fail(path);
 }
 
-/* Runs `path --describe` and parses its line into d. Returns false (with
- * a message on stderr) if the lab cannot run or says nothing useful. */
-static bool describe(const char *path, int number, struct lab_desc *d)
+/* Writes s to f through record_escape (lab.h). Exits 1 if out of memory. */
+static void put_escaped(FILE *f, const char *s)
 {
-    int fd[2];
-    if (pipe(fd) < 0)
-        fail("pipe");
-    pid_t pid = fork();
-    if (pid < 0)
-        fail("fork");
-    if (pid == 0) {
-        dup2(fd[1], STDOUT_FILENO);
-        close(fd[0]);
-        close(fd[1]);
-        execl(path, path, "--describe", (char *)NULL);
-        _exit(127);
+    size_t need = record_escape(NULL, 0, s);
+    char *buf = malloc(need + 1);
+    if (!buf)
+        fail("malloc");
+    record_escape(buf, need + 1, s);
+    fputs(buf, f);
+    free(buf);
+}
+
+/* One record line, "key=value\n", both escaped. */
+static void put_field(FILE *f, const char *key, const char *value)
+{
+    put_escaped(f, key);
+    fputc('=', f);
+    put_escaped(f, value);
+    fputc('\n', f);
+}
+
+/* Opens a temporary file beside path, named for this process alone
+ * (path.PID.tmp), whose name goes in tmp. Exits 1 on failure. */
+static FILE *open_temp(const char *path, char *tmp, size_t len)
+{
+    if ((size_t)snprintf(tmp, len, "%s.%d.tmp", path, (int)getpid()) >= len)
+        usage_error("path too long: '%s'", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        fail(tmp);
+    return f;
+}
+
+/* Closes f and renames tmp onto path: a reader sees all of it or none.
+ * Exits 1, removing tmp, if any write failed (a full disk, at any
+ * fprintf) or the rename does. */
+static void commit_temp(FILE *f, const char *tmp, const char *path)
+{
+    bool write_failed = ferror(f);
+    if (fclose(f) != 0 || write_failed) {
+        int err = errno;
+        unlink(tmp);
+        errno = err ? err : EIO;
+        fail(tmp);
     }
-    close(fd[1]);
-    /* Ctrl-C interrupts these calls (our handlers do not restart them);
-     * carry on, and let the flag stop us before the next run. */
-    size_t len = 0;
-    ssize_t got;
-    while ((got = read(fd[0], d->line + len, sizeof d->line - 1 - len)) > 0 ||
-           (got < 0 && errno == EINTR))
-        len += got > 0 ? (size_t)got : 0;
-    close(fd[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    d->line[len] = '\0';
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0) {
-        fprintf(stderr, "leaklab: %s --describe failed\n", path);
-        return false;
+    if (rename(tmp, path) < 0) {
+        int err = errno;
+        unlink(tmp);
+        errno = err;
+        fail(path);
     }
-    d->number = number;
-    snprintf(d->path, sizeof d->path, "%s", path);
-    d->n = 0;
-    char *save, *field = strtok_r(d->line, "\t\n", &save);
-    for (; field && d->n < 128; field = strtok_r(NULL, "\t\n", &save)) {
-        char *eq = strchr(field, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        d->key[d->n] = field;
-        d->val[d->n++] = eq + 1;
-    }
-    return desc_get(d, "modes") != NULL;
 }
-
-/* Is name "lab" followed by digits only? Returns the number, or -1. */
-static int lab_number(const char *name)
-{
-    long n;
-    if (strncmp(name, "lab", 3) != 0 || !parse_long(name + 3, 0, 9999, &n))
-        return -1;
-    return name[3] == '0' && name[4] ? -1 : (int)n;  /* no "lab01" */
-}
-
-/* qsort's order for lab numbers. */
-static int compare_ints(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
-
-/* leaklab list: a line per built lab, in number order. Returns 0; exits 1
- * if the build directory cannot be read. */
-static int cmd_list(void)
-{
-    char dir[PATH_MAX];
-    build_dir(dir, sizeof dir);
-    DIR *dp = opendir(dir);
-    if (!dp)
-        fail(dir);
-    int numbers[256], count = 0;
-    struct dirent *e;
-    /* cppcheck-suppress readdirCalled ; glibc deprecates readdir_r, and
-     * readdir on a stream of our own, in one thread, is safe */
-    while ((e = readdir(dp)) != NULL && count < 256) {
-        int n = lab_number(e->d_name);
-        if (n >= 0)
-            numbers[count++] = n;
-    }
-    closedir(dp);
-    /* cppcheck-suppress uninitvar ; qsort reads the count set above */
-    qsort(numbers, count, sizeof numbers[0], compare_ints);
-    static struct lab_desc d;
-    for (int i = 0; i < count; i++) {
-        char path[PATH_MAX + 16];
-        snprintf(path, sizeof path, "%s/lab%d", dir, numbers[i]);
-        if (describe(path, numbers[i], &d))
-            printf("lab%d\t%s\tmodes: %s\n", numbers[i],
-                   desc_get(&d, "title"), desc_get(&d, "modes"));
-    }
-    return EXIT_DONE;
-}
-
-/* Everything one run needs to know. */
-struct run_plan {
-    const struct lab_desc *lab;  /* which lab */
-    const char *mode;            /* which mode */
-    uint64_t cap;                /* bytes; 0 with cap_kind "none" */
-    const char *cap_kind;        /* "rlimit", "kill" or "none" */
-    long timeout_s;              /* whole-group SIGKILL after this */
-    const char *out;             /* DIR */
-    bool quiet;                  /* lab stdout to /dev/null */
-    char **lab_args;             /* after "--" */
-    int nlab_args;               /* how many */
-};
 
 /* ------------------------------------------------------------------------
  * Signals: the lab runs in its own process group (so that a timeout can
@@ -321,76 +290,445 @@ static void install_handlers(void)
     handle(SIGCONT, on_continue);
 }
 
+/* In a child just forked from the runner (whose pid was `runner`): the
+ * kernel is to SIGKILL it when the runner dies, however the runner dies;
+ * the request outlives exec. If the runner died before the request took
+ * hold, nothing would ever send it: the child exits 126 at once. */
+static void die_with_runner(pid_t runner)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+        perror("leaklab: prctl(PR_SET_PDEATHSIG)");
+        _exit(126);
+    }
+    if (getppid() != runner)
+        _exit(126);
+}
+
+/* Kills a process group we started and reaps its leader: for a failure
+ * of ours, or a Ctrl-C, while it runs. */
+static void kill_group(pid_t pid)
+{
+    kill(-pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
 /* ------------------------------------------------------------------------
- * Running one mode
+ * What a lab says about itself (labN --describe). Its line is input like
+ * any other: a lab that does not answer, or answers something the runner
+ * cannot use, is named and refused, never half-believed.
  * --------------------------------------------------------------------- */
 
-static double now_ms(void)
+/* One lab binary and its parsed --describe line. */
+struct lab_desc {
+    int number;                          /* N */
+    char path[PATH_MAX];                 /* build/labN */
+    char line[16384];                    /* the raw line; key, val in it */
+    char *key[MAX_FIELDS];               /* tab-separated key=value ... */
+    char *val[MAX_FIELDS];               /* ... pairs, in the line's order */
+    int n;                               /* how many pairs */
+    char mode_names[4096];               /* a copy of modes=, split: */
+    char *mode[MAX_MODES];               /* each mode, in the lab's order */
+    int nmodes;                          /* how many */
+};
+
+/* Returns the value for key, or NULL. */
+static const char *desc_get(const struct lab_desc *d, const char *key)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+    for (int i = 0; i < d->n; i++)
+        if (strcmp(d->key[i], key) == 0)
+            return d->val[i];
+    return NULL;
 }
 
-/* Reads the resident set of pid, in bytes, through an open statm fd.
- * Returns 0 if it cannot be read (the process is gone). */
-static uint64_t rss_bytes(int statm_fd)
+/* Returns desc_get(d, "prefix.mode"), or NULL. */
+static const char *desc_mode(const struct lab_desc *d, const char *prefix,
+                             const char *mode)
 {
-    char buf[128];
-    ssize_t n = pread(statm_fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *p = strchr(buf, ' ');
-    return p ? strtoull(p + 1, NULL, 10) * (uint64_t)sysconf(_SC_PAGESIZE)
-             : 0;
+    char key[128];
+    if ((size_t)snprintf(key, sizeof key, "%s.%s", prefix, mode) >=
+        sizeof key)
+        return NULL;
+    return desc_get(d, key);
 }
 
-/* mkdir that is fine with a directory that exists. Exits 1 on failure. */
-static void make_dir(const char *path)
+/* Is mode one of the lab's? */
+static bool has_mode(const struct lab_desc *d, const char *mode)
 {
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        fail(path);
+    for (int i = 0; i < d->nmodes; i++)
+        if (strcmp(d->mode[i], mode) == 0)
+            return true;
+    return false;
 }
 
-/* Runs one mode to the end and writes its .meta. Returns 0, or exits 1 on
- * a runtime failure of our own (fork, the output directory). */
-static int run_one(const struct run_plan *plan)
+/* Says what is wrong with path's --describe, on stderr. Returns false. */
+static bool bad_describe(const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static bool bad_describe(const char *path, const char *fmt, ...)
 {
-    const struct lab_desc *lab = plan->lab;
-    char dir[PATH_MAX], tsv[PATH_MAX + 64], meta[PATH_MAX + 64];
-    make_dir(plan->out);
-    snprintf(dir, sizeof dir, "%s/lab%d", plan->out, lab->number);
-    make_dir(dir);
-    snprintf(tsv, sizeof tsv, "%s/%s.tsv", dir, plan->mode);
-    snprintf(meta, sizeof meta, "%s/%s.meta", dir, plan->mode);
-    /* Stale records must never outlive a failed run: a lab that exits
-     * before it opens its TSV must not leave last run's rows in place. */
-    unlink(meta);
-    unlink(tsv);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "leaklab: %s --describe: ", path);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return false;
+}
 
-    if (interrupted)                 /* Ctrl-C between two runs */
-        exit(128 + interrupted);
+/* The directory leaklab itself lives in: build/, or build/asan/. */
+static void build_dir(char *dir, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", dir, len - 1);
+    if (n < 0)
+        fail("/proc/self/exe");
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+}
 
-    char *argv[plan->nlab_args + 4];
-    int argc = 0;
-    argv[argc++] = (char *)lab->path;
-    argv[argc++] = "--mode";
-    argv[argc++] = (char *)plan->mode;
-    for (int i = 0; i < plan->nlab_args; i++)
-        argv[argc++] = plan->lab_args[i];
-    argv[argc] = NULL;
-
-    fflush(stdout);
-    double t0 = now_ms();
-    /* No signal may come between the fork and lab_group naming the new
-     * group: a Ctrl-Z there would stop us and leave the lab running. */
-    mask_signals(SIG_BLOCK);
+/* Runs `path --describe`, in a process group of its own that dies with
+ * us, and reads what it prints into d->line, NUL-terminated. Gives it
+ * DESCRIBE_MS to print and exit, then kills its group. Returns the bytes
+ * read, or -1 with a message naming the lab (it could not run, timed out,
+ * failed, or printed more than d->line holds). Exits 1 on a failure of
+ * our own, 128 + signal on a Ctrl-C. */
+static ssize_t read_describe(const char *path, struct lab_desc *d)
+{
+    int fd[2];
+    if (pipe2(fd, O_CLOEXEC) < 0)    /* never fds 0-2: main keeps those */
+        fail("pipe");
+    pid_t runner = getpid();
     pid_t pid = fork();
     if (pid < 0)
         fail("fork");
     if (pid == 0) {
-        setpgid(0, 0);   /* its own group, so a timeout takes all of it */
+        setpgid(0, 0);
+        die_with_runner(runner);
+        dup2(fd[1], STDOUT_FILENO);   /* dup2 clears O_CLOEXEC on fd 1 */
+        execl(path, path, "--describe", (char *)NULL);
+        fprintf(stderr, "leaklab: %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);   /* same as the child's; whichever runs first */
+    close(fd[1]);
+
+    double deadline = now_ms() + DESCRIBE_MS;
+    size_t len = 0;
+    bool late = false, too_long = false;
+    for (;;) {                                 /* read to EOF, or give up */
+        if (interrupted) {
+            kill_group(pid);
+            exit(128 + interrupted);
+        }
+        double left = deadline - now_ms();
+        if (left <= 0) {
+            late = true;
+            break;
+        }
+        struct pollfd p = {.fd = fd[0], .events = POLLIN};
+        int ready = poll(&p, 1, (int)left + 1);
+        if (ready < 0 && errno != EINTR) {
+            int err = errno;
+            kill_group(pid);
+            errno = err;
+            fail("poll");
+        }
+        if (ready <= 0)
+            continue;
+        if (len == sizeof d->line - 1) {
+            too_long = true;
+            break;
+        }
+        ssize_t got = read(fd[0], d->line + len, sizeof d->line - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;             /* EOF; an error is judged by its exit */
+        len += (size_t)got;
+    }
+    close(fd[0]);
+    d->line[len] = '\0';
+
+    int status = 0;
+    for (;;) {                                 /* reap it, or kill it */
+        if (late || too_long || interrupted)
+            kill(-pid, SIGKILL);
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid)
+            break;
+        if (done < 0 && errno != EINTR)
+            fail("waitpid");
+        if (now_ms() > deadline)
+            late = true;
+        struct timespec tick = {0, TICK_NS};
+        nanosleep(&tick, NULL);
+    }
+    kill(-pid, SIGKILL);        /* whatever it left behind in its group */
+    if (interrupted)
+        exit(128 + interrupted);
+    if (late)
+        bad_describe(path, "no answer within %d s; killed it",
+                     DESCRIBE_MS / 1000);
+    else if (too_long)
+        bad_describe(path, "more than %zu bytes", sizeof d->line - 1);
+    else if (WIFSIGNALED(status))
+        bad_describe(path, "killed by SIG%s", sigabbrev_np(WTERMSIG(status)));
+    else if (WEXITSTATUS(status) != 0)
+        bad_describe(path, "exit %d", WEXITSTATUS(status));
+    else
+        return (ssize_t)len;
+    return -1;
+}
+
+/* Splits d->line, len bytes, into its key=value pairs and its modes.
+ * Returns false, with a message naming the lab, unless it is one line of
+ * tab-separated key=value fields, with no other control character, no
+ * key twice, and modes= listing at least one mode. */
+static bool split_describe(struct lab_desc *d, size_t len)
+{
+    const char *path = d->path;
+    if (len == 0 || d->line[len - 1] != '\n' || strlen(d->line) != len ||
+        memchr(d->line, '\n', len - 1))
+        return bad_describe(path, "not one line of text");
+    d->line[len - 1] = '\0';
+    for (const unsigned char *c = (unsigned char *)d->line; *c; c++)
+        if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+            return bad_describe(path, "a control character (0x%02x)", *c);
+    d->n = 0;
+    for (char *field = d->line; field; ) {
+        char *tab = strchr(field, '\t');
+        if (tab)
+            *tab = '\0';
+        char *eq = strchr(field, '=');
+        if (!eq || eq == field)
+            return bad_describe(path, "'%s' is not key=value", field);
+        if (d->n == MAX_FIELDS)
+            return bad_describe(path, "more than %d fields", MAX_FIELDS);
+        *eq = '\0';
+        if (desc_get(d, field))
+            return bad_describe(path, "%s given twice", field);
+        d->key[d->n] = field;
+        d->val[d->n++] = eq + 1;
+        field = tab ? tab + 1 : NULL;
+    }
+
+    const char *modes = desc_get(d, "modes");
+    if (!modes || !*modes)
+        return bad_describe(path, "no modes");
+    if ((size_t)snprintf(d->mode_names, sizeof d->mode_names, "%s", modes) >=
+        sizeof d->mode_names)
+        return bad_describe(path, "modes= too long");
+    d->nmodes = 0;
+    for (char *m = d->mode_names; m; ) {
+        char *comma = strchr(m, ',');
+        if (comma)
+            *comma = '\0';
+        if (d->nmodes == MAX_MODES)
+            return bad_describe(path, "more than %d modes", MAX_MODES);
+        d->mode[d->nmodes++] = m;
+        m = comma ? comma + 1 : NULL;
+    }
+    return true;
+}
+
+/* Checks every field the runner uses. Returns false, with a message
+ * naming the lab and the field, unless: lab= is number; title= is there;
+ * each mode has a name fit for a file under DIR/labN (not empty, not
+ * "lab", no '/', at most 64 bytes, not given twice), a cap_kind (rlimit
+ * or kill), a caption, an expected verdict (finished, limit or killed),
+ * and if it has a classroom cap, a size of at least MIN_CAP; sanitizer=,
+ * if there, is none, address or thread. */
+static bool check_describe(const struct lab_desc *d)
+{
+    const char *path = d->path, *v;
+    long n;
+    if (!(v = desc_get(d, "lab")) || !parse_long(v, 0, 9999, &n) ||
+        n != d->number)
+        return bad_describe(path, "lab=%s; expected lab=%d", v ? v : "(none)",
+                            d->number);
+    if (!(v = desc_get(d, "title")) || !*v)
+        return bad_describe(path, "no title");
+    for (int i = 0; i < d->nmodes; i++) {
+        const char *m = d->mode[i];
+        if (!*m || strcmp(m, "lab") == 0 || strchr(m, '/') ||
+            strlen(m) > 64)
+            return bad_describe(path, "mode '%s' cannot name a record "
+                                "(empty, 'lab', a '/' or over 64 bytes)", m);
+        for (int j = 0; j < i; j++)
+            if (strcmp(d->mode[j], m) == 0)
+                return bad_describe(path, "mode '%s' given twice", m);
+        v = desc_mode(d, "cap_kind", m);
+        if (!v || (strcmp(v, "rlimit") != 0 && strcmp(v, "kill") != 0))
+            return bad_describe(path, "cap_kind.%s=%s; expected rlimit "
+                                "or kill", m, v ? v : "(none)");
+        if (!desc_mode(d, "caption", m))
+            return bad_describe(path, "no caption.%s", m);
+        v = desc_mode(d, "expect", m);
+        if (!v || (strcmp(v, "finished") != 0 && strcmp(v, "limit") != 0 &&
+                   strcmp(v, "killed") != 0))
+            return bad_describe(path, "expect.%s=%s; expected finished, "
+                                "limit or killed", m, v ? v : "(none)");
+        uint64_t cap;
+        v = desc_mode(d, "cap", m);
+        if (v && (!parse_size(v, &cap) || cap < MIN_CAP))
+            return bad_describe(path, "cap.%s=%s; expected a size of at "
+                                "least %lluM", m, v, MIN_CAP >> 20);
+    }
+    v = desc_get(d, "sanitizer");
+    if (v && strcmp(v, "none") != 0 && strcmp(v, "address") != 0 &&
+        strcmp(v, "thread") != 0)
+        return bad_describe(path, "sanitizer=%s; expected none, address "
+                            "or thread", v);
+    return true;
+}
+
+/* Asks the lab at path (lab number) to describe itself, into d. Returns
+ * false, with a message naming the lab, if it cannot or says something
+ * the runner cannot use. */
+static bool describe(const char *path, int number, struct lab_desc *d)
+{
+    d->number = number;
+    snprintf(d->path, sizeof d->path, "%s", path);
+    ssize_t len = read_describe(path, d);
+    return len >= 0 && split_describe(d, (size_t)len) && check_describe(d);
+}
+
+/* Is name "lab" followed by digits only? Returns the number, or -1. */
+static int lab_number(const char *name)
+{
+    long n;
+    if (strncmp(name, "lab", 3) != 0 || !parse_long(name + 3, 0, 9999, &n))
+        return -1;
+    return name[3] == '0' && name[4] ? -1 : (int)n;  /* no "lab01" */
+}
+
+/* qsort's order for lab numbers. */
+static int compare_ints(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* leaklab list: a line per built lab, in number order. Returns 0, or 1
+ * if a lab could not describe itself (it is named, and the others are
+ * still listed); exits 1 if the build directory cannot be read. */
+static int cmd_list(void)
+{
+    char dir[PATH_MAX];
+    build_dir(dir, sizeof dir);
+    DIR *dp = opendir(dir);
+    if (!dp)
+        fail(dir);
+    int numbers[256] = {0}, count = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL && count < 256) {
+        int n = lab_number(e->d_name);
+        if (n >= 0)
+            numbers[count++] = n;
+    }
+    closedir(dp);
+    qsort(numbers, count, sizeof numbers[0], compare_ints);
+    static struct lab_desc d;
+    int rc = EXIT_DONE;
+    for (int i = 0; i < count; i++) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/lab%d", dir, numbers[i]);
+        if (describe(path, numbers[i], &d))
+            printf("lab%d\t%s\tmodes: %s\n", numbers[i],
+                   desc_get(&d, "title"), desc_get(&d, "modes"));
+        else
+            rc = EXIT_ERROR;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Running one mode: prepare its records, spawn the lab, watch it, judge
+ * how it ended, write its meta, print its line.
+ * --------------------------------------------------------------------- */
+
+/* Everything one run needs to know. */
+struct run_plan {
+    const struct lab_desc *lab;  /* which lab */
+    const char *mode;            /* which mode */
+    uint64_t cap;                /* bytes; 0 with cap_kind "none" */
+    const char *cap_kind;        /* "rlimit", "kill" or "none" */
+    bool switched;               /* the mode asked for rlimit, and gets the
+                                    kill watchdog: a sanitizer build */
+    const char *expect;          /* the verdict the mode expects */
+    long timeout_s;              /* whole-group SIGKILL after this */
+    const char *out;             /* DIR */
+    bool quiet;                  /* lab stdout to /dev/null */
+    char **lab_args;             /* after "--" */
+    int nlab_args;               /* how many */
+};
+
+/* Where one run's records go. */
+struct run_paths {
+    char dir[PATH_MAX];          /* DIR/labN */
+    char tsv[PATH_MAX];          /* DIR/labN/MODE.tsv */
+    char meta[PATH_MAX];         /* DIR/labN/MODE.meta */
+};
+
+/* How one run went, as watch_lab saw it. */
+struct run_result {
+    int status;                  /* from wait4 */
+    struct rusage ru;            /* from wait4: ru_maxrss is the peak */
+    const char *killed_by;       /* "watchdog", "timeout" or NULL */
+    uint64_t watchdog_rss;       /* what the watchdog saw, bytes, or 0 */
+    double wall_ms;              /* fork to reaping */
+    const char *verdict;         /* judge()'s word */
+};
+
+/* DIR/labN, where a lab's records go. */
+static void records_dir(char *dir, size_t len, const char *out, int number)
+{
+    char name[32];
+    snprintf(name, sizeof name, "lab%d", number);
+    join(dir, len, out, name);
+}
+
+/* Fills in paths for plan's run. Exits 2 on a path too long. */
+static void record_paths(const struct run_plan *plan, struct run_paths *p)
+{
+    char name[80];
+    records_dir(p->dir, sizeof p->dir, plan->out, plan->lab->number);
+    snprintf(name, sizeof name, "%s.tsv", plan->mode);
+    join(p->tsv, sizeof p->tsv, p->dir, name);
+    snprintf(name, sizeof name, "%s.meta", plan->mode);
+    join(p->meta, sizeof p->meta, p->dir, name);
+}
+
+/* Makes the records' directory and removes the last run's records of
+ * this mode: a lab that exits before it opens its TSV must not leave the
+ * last run's rows in place. Exits 1 if the directory cannot be made. */
+static void prepare_records(const struct run_plan *plan, struct run_paths *p)
+{
+    record_paths(plan, p);
+    make_dir(plan->out);
+    make_dir(p->dir);
+    unlink(p->meta);
+    unlink(p->tsv);
+}
+
+/* Forks the lab, in a process group of its own (a timeout takes all of
+ * it), to die with us, under plan's cap, writing its TSV to tsv. Returns
+ * its pid, with lab_group naming it; exits 1 if fork fails. The child
+ * execs argv or exits 126 (no cap, no death signal) or 127 (no exec). */
+static pid_t spawn_lab(const struct run_plan *plan, const char *tsv,
+                       char **argv)
+{
+    fflush(stdout);
+    /* No signal may come between the fork and lab_group naming the new
+     * group: a Ctrl-Z there would stop us and leave the lab running. */
+    mask_signals(SIG_BLOCK);
+    pid_t runner = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        fail("fork");
+    if (pid == 0) {
+        setpgid(0, 0);
+        die_with_runner(runner);
         handle(SIGINT, SIG_DFL);   /* exec resets our handlers, but a  */
         handle(SIGTERM, SIG_DFL);  /* signal pending now would arrive  */
         handle(SIGHUP, SIG_DFL);   /* before exec, at the unblock      */
@@ -410,38 +748,41 @@ static int run_one(const struct run_plan *plan)
                 _exit(126);
             }
         }
-        execv(lab->path, argv);
-        fprintf(stderr, "leaklab: %s: %s\n", lab->path, strerror(errno));
+        execv(plan->lab->path, argv);
+        fprintf(stderr, "leaklab: %s: %s\n", plan->lab->path,
+                strerror(errno));
         _exit(127);
     }
     setpgid(pid, pid);   /* same as the child's; whichever runs first */
     lab_group = pid;
     resumed = 0;
     mask_signals(SIG_UNBLOCK);
+    return pid;
+}
 
-    /* The watchdog reads the lab's rss here. The lab is our unreaped
-     * child, so /proc/PID exists until we wait for it: a failure is ours
-     * (out of fds), and a kill cap must never quietly become no cap. */
+/* Waits for the lab, looking every TICK_NS: the kill cap's watchdog reads
+ * its rss, the timeout counts the time it could run (not a Ctrl-Z pause),
+ * and a Ctrl-C takes it down and exits 128 + signal, writing nothing.
+ * Fills in r (not its verdict). Exits 1 on a failure of our own, after
+ * killing the lab: a kill cap must never quietly become no cap. */
+static void watch_lab(const struct run_plan *plan, pid_t pid, double t0,
+                      struct run_result *r)
+{
+    /* The lab is our unreaped child, so /proc/PID exists until we wait
+     * for it: a failure to open it is ours (out of fds). */
     bool watch = strcmp(plan->cap_kind, "kill") == 0;
     char statm_path[64];
     snprintf(statm_path, sizeof statm_path, "/proc/%d/statm", (int)pid);
     int statm_fd = open(statm_path, O_RDONLY | O_CLOEXEC);
     if (statm_fd < 0 && watch) {
         int err = errno;
-        kill(-pid, SIGKILL);
-        waitpid(pid, NULL, 0);
+        kill_group(pid);
         errno = err;
         fail(statm_path);
     }
-    const char *killed_by = NULL;
-    uint64_t watchdog_rss = 0;
-    /* The timeout counts the time the lab could run: not a Ctrl-Z pause. */
     double ran_ms = 0, last = t0;
-
-    int status = 0;
-    struct rusage ru = {0};
     for (;;) {
-        pid_t done = wait4(pid, &status, WNOHANG, &ru);
+        pid_t done = wait4(pid, &r->status, WNOHANG, &r->ru);
         if (done == pid)
             break;
         if (done < 0 && errno != EINTR) {
@@ -451,18 +792,17 @@ static int run_one(const struct run_plan *plan)
             fail("wait4");
         }
         if (interrupted) {           /* Ctrl-C: take the lab down with us */
-            kill(-pid, SIGKILL);
-            waitpid(pid, NULL, 0);
+            kill_group(pid);
             fprintf(stderr, "leaklab: interrupted; lab%d %s stopped\n",
-                    lab->number, plan->mode);
+                    plan->lab->number, plan->mode);
             exit(128 + interrupted);
         }
-        if (killed_by == NULL && watch && statm_fd >= 0) {
-            uint64_t rss = rss_bytes(statm_fd);
+        if (r->killed_by == NULL && watch) {
+            uint64_t rss = statm_rss_bytes(statm_fd);
             if (rss > plan->cap) {
                 kill(-pid, SIGKILL);
-                killed_by = "watchdog";
-                watchdog_rss = rss;
+                r->killed_by = "watchdog";
+                r->watchdog_rss = rss;
             }
         }
         double now = now_ms();
@@ -471,78 +811,147 @@ static int run_one(const struct run_plan *plan)
         else
             ran_ms += now - last;
         last = now;
-        if (killed_by == NULL && ran_ms > plan->timeout_s * 1e3) {
+        if (r->killed_by == NULL && ran_ms > plan->timeout_s * 1e3) {
             kill(-pid, SIGKILL);
-            killed_by = "timeout";
+            r->killed_by = "timeout";
         }
         struct timespec tick = {0, TICK_NS};
         nanosleep(&tick, NULL);
     }
     lab_group = 0;
-    double wall = now_ms() - t0;
+    r->wall_ms = now_ms() - t0;
     if (statm_fd >= 0)
         close(statm_fd);
+}
 
-    const char *verdict;
-    if (WIFEXITED(status))
-        verdict = WEXITSTATUS(status) == EXIT_DONE ? "finished"
-                : WEXITSTATUS(status) == EXIT_WALL ? "limit"
+/* The verdict for how a run ended. */
+static const char *judge(const struct run_result *r)
+{
+    if (WIFEXITED(r->status))
+        return WEXITSTATUS(r->status) == EXIT_DONE ? "finished"
+             : WEXITSTATUS(r->status) == EXIT_WALL ? "limit"
                                                    : "crashed";
-    else if (killed_by && strcmp(killed_by, "timeout") == 0)
-        verdict = "timeout";
-    else if (WTERMSIG(status) == SIGKILL)
-        verdict = "killed";   /* our watchdog, or the kernel's OOM killer */
-    else
-        verdict = "crashed";
+    if (r->killed_by && strcmp(r->killed_by, "timeout") == 0)
+        return "timeout";
+    if (WTERMSIG(r->status) == SIGKILL)
+        return "killed";   /* our watchdog, or the kernel's OOM killer */
+    return "crashed";
+}
 
-    /* Write the meta beside, then rename: readers see all of it or none. */
-    char tmp[PATH_MAX + 80];
-    snprintf(tmp, sizeof tmp, "%s.tmp", meta);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        fail(tmp);
-    fprintf(f, "lab=%d\nmode=%s\ntitle=%s\ncaption=%s\nargv=", lab->number,
-            plan->mode, desc_get(lab, "title"),
-            desc_mode(lab, "caption", plan->mode));
-    for (int i = 0; i < argc; i++)
-        fprintf(f, "%s%s", i ? " " : "", argv[i]);
-    fprintf(f, "\ntsv=%s\ncap_bytes=%llu\ncap_kind=%s\n", tsv,
-            (unsigned long long)plan->cap, plan->cap_kind);
-    if (WIFEXITED(status))
-        fprintf(f, "exit_code=%d\n", WEXITSTATUS(status));
+/* Did the run end as its mode expects? Where the mode's rlimit cap became
+ * the kill watchdog (a sanitizer build), its expected limit is met by
+ * either wall: exit 3 (the lab's own budget) or the watchdog's SIGKILL
+ * (the cap that stood in for RLIMIT_AS). */
+static bool as_expected(const struct run_plan *plan, const char *verdict)
+{
+    return strcmp(verdict, plan->expect) == 0 ||
+           (plan->switched && strcmp(plan->expect, "limit") == 0 &&
+            strcmp(verdict, "killed") == 0);
+}
+
+/* Writes DIR/labN/MODE.meta, through a temporary name of this process's
+ * own and a rename: lab, mode, title, caption, argv (each argument
+ * escaped, joined by spaces), tsv, cap_bytes, cap_kind, expect,
+ * exit_code or signal and signal_name, wall (a limit), killed_by and
+ * watchdog_rss_kib (a kill), peak_rss_kib, wall_ms, verdict. Every string
+ * goes through record_escape. Exits 1 if it cannot be written. */
+static void write_meta(const struct run_plan *plan, const struct run_paths *p,
+                       char **argv, const struct run_result *r)
+{
+    const struct lab_desc *lab = plan->lab;
+    char tmp[PATH_MAX + 32];
+    FILE *f = open_temp(p->meta, tmp, sizeof tmp);
+    fprintf(f, "lab=%d\n", lab->number);
+    put_field(f, "mode", plan->mode);
+    put_field(f, "title", desc_get(lab, "title"));
+    put_field(f, "caption", desc_mode(lab, "caption", plan->mode));
+    fputs("argv=", f);
+    for (int i = 0; argv[i]; i++) {
+        if (i)
+            fputc(' ', f);
+        put_escaped(f, argv[i]);
+    }
+    fputc('\n', f);
+    put_field(f, "tsv", p->tsv);
+    fprintf(f, "cap_bytes=%llu\n", (unsigned long long)plan->cap);
+    put_field(f, "cap_kind", plan->cap_kind);
+    put_field(f, "expect", plan->expect);
+    if (WIFEXITED(r->status))
+        fprintf(f, "exit_code=%d\n", WEXITSTATUS(r->status));
     else
-        fprintf(f, "signal=%d\nsignal_name=SIG%s\n", WTERMSIG(status),
-                sigabbrev_np(WTERMSIG(status)));
-    const char *wall_text = desc_mode(lab, "wall", plan->mode);
-    if (wall_text && strcmp(verdict, "limit") == 0)
-        fprintf(f, "wall=%s\n", wall_text);
-    if (killed_by)
-        fprintf(f, "killed_by=%s\n", killed_by);
-    if (watchdog_rss)
+        fprintf(f, "signal=%d\nsignal_name=SIG%s\n", WTERMSIG(r->status),
+                sigabbrev_np(WTERMSIG(r->status)));
+    const char *wall = desc_mode(lab, "wall", plan->mode);
+    if (wall && strcmp(r->verdict, "limit") == 0)
+        put_field(f, "wall", wall);
+    if (r->killed_by)
+        put_field(f, "killed_by", r->killed_by);
+    if (r->watchdog_rss)
         fprintf(f, "watchdog_rss_kib=%llu\n",
-                (unsigned long long)(watchdog_rss / 1024));
-    fprintf(f, "peak_rss_kib=%ld\nwall_ms=%.0f\nverdict=%s\n", ru.ru_maxrss,
-            wall, verdict);
-    bool write_failed = ferror(f);   /* a full disk, seen at any fprintf */
-    if (fclose(f) != 0 || write_failed)
-        fail(tmp);
-    if (rename(tmp, meta) < 0)
-        fail(meta);
+                (unsigned long long)(r->watchdog_rss / 1024));
+    fprintf(f, "peak_rss_kib=%ld\nwall_ms=%.0f\n", r->ru.ru_maxrss,
+            r->wall_ms);
+    put_field(f, "verdict", r->verdict);
+    commit_temp(f, tmp, p->meta);
+}
 
-    /* wait4's peak and the watchdog's reading are two samples of the
-     * kernel's batched rss counter; a killed run shows both, so that a peak
-     * a hair under the cap does not look like a kill for nothing. */
-    printf("lab%d %-8s %-8s peak rss %7.1f MiB  cap %s %.0f MiB", lab->number,
-           plan->mode, verdict, ru.ru_maxrss / 1024.0, plan->cap_kind,
-           mib(plan->cap));
-    if (watchdog_rss)
-        printf(" (watchdog saw %.1f MiB)", mib(watchdog_rss));
-    printf("  -> %s\n", tsv);
-    return 0;
+/* One line on stdout for the run. wait4's peak and the watchdog's reading
+ * are two samples of the kernel's batched rss counter; a killed run shows
+ * both, so that a peak a hair under the cap does not look like a kill for
+ * nothing. */
+static void print_summary(const struct run_plan *plan,
+                          const struct run_paths *p,
+                          const struct run_result *r)
+{
+    printf("lab%d %-8s %-8s peak rss %7.1f MiB  cap %s %.0f MiB",
+           plan->lab->number, plan->mode, r->verdict,
+           r->ru.ru_maxrss / 1024.0, plan->cap_kind, mib(plan->cap));
+    if (r->watchdog_rss)
+        printf(" (watchdog saw %.1f MiB)", mib(r->watchdog_rss));
+    printf("  -> %s", p->tsv);
+    if (!as_expected(plan, r->verdict))
+        printf("  (expected %s)", plan->expect);
+    putchar('\n');
+    fflush(stdout);
+}
+
+/* Runs one mode to the end and records it. Returns its verdict. A lab
+ * that exits 2 (a bad argument: it said which, once) leaves no record,
+ * and we exit 2 too: no later mode would take that argument either.
+ * Exits 1 on a failure of our own (fork, the records). */
+static const char *run_one(const struct run_plan *plan)
+{
+    struct run_paths paths;
+    prepare_records(plan, &paths);
+    if (interrupted)                 /* Ctrl-C between two runs */
+        exit(128 + interrupted);
+
+    char *argv[plan->nlab_args + 4];
+    int argc = 0;
+    argv[argc++] = (char *)plan->lab->path;
+    argv[argc++] = "--mode";
+    argv[argc++] = (char *)plan->mode;
+    for (int i = 0; i < plan->nlab_args; i++)
+        argv[argc++] = plan->lab_args[i];
+    argv[argc] = NULL;
+
+    struct run_result r = {0};
+    double t0 = now_ms();
+    pid_t pid = spawn_lab(plan, paths.tsv, argv);
+    watch_lab(plan, pid, t0, &r);
+    if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == EXIT_USAGE) {
+        unlink(paths.tsv);
+        exit(EXIT_USAGE);
+    }
+    r.verdict = judge(&r);
+    write_meta(plan, &paths, argv, &r);
+    print_summary(plan, &paths, &r);
+    return r.verdict;
 }
 
 /* ------------------------------------------------------------------------
- * leaklab run
+ * leaklab run: check everything, take the lock, write lab.meta, then run
+ * each mode and say whether each ended as it should.
  * --------------------------------------------------------------------- */
 
 /* What the machine can give right now: MemAvailable, in bytes, or 0 if
@@ -561,10 +970,181 @@ static uint64_t mem_available(void)
     return (uint64_t)kib * 1024;
 }
 
-/* leaklab run: one mode, or each in turn. Returns 0 once every run is
- * recorded (whatever its verdict), 1 if the lab cannot describe itself;
- * exits 2 on a bad argument and 1 on a failure of our own. */
-static int cmd_run(int argc, char **argv)
+/* The lab options the runner owns: it sets them itself, or they would
+ * make the lab do something other than run (lab.c's lab_parse). */
+static const struct {
+    const char *name;   /* long name, without the dashes */
+    char short_name;    /* its short form in lab_parse, or 0 */
+    const char *why;    /* the rest of the refusal */
+} owned[] = {
+    {"mode", 'm', "the runner passes --mode itself; give it to leaklab, "
+                  "before --"},
+    {"tsv", 0, "the runner names the TSV itself, under --out"},
+    {"describe", 0, "the runner asks for it itself; a run must run"},
+    {"help", 'h', "a run must run; build/labN --help lists the lab's "
+                  "options"},
+    {"quiet", 'q', "give --quiet to leaklab, before --"},
+};
+#define NOWNED (sizeof owned / sizeof owned[0])
+
+/* Refuses, exit 2 with one line naming it, a lab argument that would set
+ * one of the options above, in any spelling the lab's getopt_long takes:
+ * --mode, --mode=x, an abbreviation such as --mo, or a short option, alone
+ * or in a cluster (-m x, -qn5). It looks at every argument up to a "--"
+ * of the lab's own, values included: it does not know which of the lab's
+ * own options take one, and a value that spells an owned option would be
+ * a bad value anyway. (No lab's own option is a prefix of an owned one.) */
+static void refuse_owned_options(char **args, int nargs)
+{
+    for (int i = 0; i < nargs; i++) {
+        const char *a = args[i];
+        if (strcmp(a, "--") == 0)
+            return;                  /* what follows is positional */
+        if (a[0] != '-' || a[1] == '\0')
+            continue;
+        if (a[1] == '-') {
+            size_t len = strcspn(a + 2, "=");
+            for (size_t k = 0; k < NOWNED && len > 0; k++)
+                if (strncmp(a + 2, owned[k].name, len) == 0 &&
+                    len <= strlen(owned[k].name))
+                    usage_error("lab argument '%s' is the lab's --%s: %s",
+                                a, owned[k].name, owned[k].why);
+            continue;
+        }
+        for (const char *c = a + 1; *c; c++) {
+            for (size_t k = 0; k < NOWNED; k++)
+                if (*c == owned[k].short_name)
+                    usage_error("lab argument '%s' is the lab's -%c (--%s): "
+                                "%s", a, *c, owned[k].name, owned[k].why);
+            if (strchr("ns", *c))    /* lab_parse's -n N, -s SIZE: the */
+                break;               /* rest of the cluster is the value */
+        }
+    }
+}
+
+/* Refuses, exit 2 naming it, a lab argument that is the same file (device
+ * and inode: any spelling, any hard or symbolic link to it) as one of the
+ * records this run removes or replaces in dir (.lock, lab.meta, each
+ * planned mode's TSV and meta), so that the runner never deletes a
+ * student's file, such as lab 5's SRC given as out/lab5/stream.tsv. */
+static void refuse_record_args(const struct run_plan *plans, int nplans,
+                               const char *dir)
+{
+    static char records[2 + 2 * MAX_MODES][PATH_MAX];
+    int nrecords = 0;
+    join(records[nrecords++], PATH_MAX, dir, ".lock");
+    join(records[nrecords++], PATH_MAX, dir, "lab.meta");
+    for (int i = 0; i < nplans; i++) {
+        struct run_paths p;
+        record_paths(&plans[i], &p);
+        memcpy(records[nrecords++], p.tsv, PATH_MAX);
+        memcpy(records[nrecords++], p.meta, PATH_MAX);
+    }
+    char **args = plans[0].lab_args;
+    for (int r = 0; r < nrecords; r++) {
+        struct stat rec, arg;
+        if (lstat(records[r], &rec) < 0)
+            continue;                /* nothing there to delete */
+        for (int i = 0; i < plans[0].nlab_args; i++)
+            if (stat(args[i], &arg) == 0 && arg.st_dev == rec.st_dev &&
+                arg.st_ino == rec.st_ino)
+                usage_error("lab argument '%s' is the runner's record %s, "
+                            "which this run replaces; give the lab another "
+                            "file, or leaklab another --out", args[i],
+                            records[r]);
+    }
+}
+
+/* Takes DIR/labN/.lock (flock, exclusive, without waiting) for the rest of
+ * our life, and writes our pid into it. Another runner holding it: says
+ * "DIR/labN in use by PID n" and exits 1; a lock that cannot be opened
+ * exits 1 with its path. The lab never inherits it (O_CLOEXEC). */
+static void lock_records(const char *dir)
+{
+    char path[PATH_MAX];
+    join(path, sizeof path, dir, ".lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        fail(path);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK)
+            fail(path);
+        char buf[32];
+        long holder = 0;
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        if (parse_long(buf, 1, LONG_MAX, &holder))
+            fprintf(stderr, "leaklab: %s in use by PID %ld (another "
+                    "leaklab run); wait for it, or give another --out\n",
+                    dir, holder);
+        else      /* it has the lock, and has not written its pid yet */
+            fprintf(stderr, "leaklab: %s in use by another leaklab run; "
+                    "wait for it, or give another --out\n", dir);
+        exit(EXIT_ERROR);
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        fail(path);
+    /* fd stays open, and the lock held, until we exit. */
+}
+
+/* Writes DIR/labN/lab.meta, once per `leaklab run`, before the first mode
+ * runs, through a temporary name of this process's own and a rename. The
+ * chart scripts read it instead of running the lab. Its format:
+ *
+ *   one key=value per line: every tab-separated field the lab's
+ *   --describe printed, in its order (lab, title, takeaway, showcase,
+ *   modes, then per mode M cap_kind.M, caption.M, cap.M, wall.M, expect.M,
+ *   then columns, y2, xlabel, sanitizer: whatever it printed), each key
+ *   and value through record_escape. For each mode this run runs,
+ *   cap_kind.M is the kind applied (kill where a sanitizer build cannot
+ *   take rlimit; none under --cap-kind none), and is followed by
+ *   cap_bytes.M=BYTES, the cap applied (0 for none). A mode not run keeps
+ *   describe's cap_kind.M and has no cap_bytes.M.
+ *
+ * Exits 1 if it cannot be written. */
+static void write_lab_meta(const struct lab_desc *lab, const char *dir,
+                           const struct run_plan *plans, int nplans)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 32];
+    join(path, sizeof path, dir, "lab.meta");
+    FILE *f = open_temp(path, tmp, sizeof tmp);
+    for (int i = 0; i < lab->n; i++) {
+        const struct run_plan *run = NULL;
+        for (int k = 0; k < nplans; k++)
+            if (strncmp(lab->key[i], "cap_kind.", 9) == 0 &&
+                strcmp(lab->key[i] + 9, plans[k].mode) == 0)
+                run = &plans[k];
+        put_field(f, lab->key[i], run ? run->cap_kind : lab->val[i]);
+        if (run) {
+            fputs("cap_bytes.", f);
+            put_escaped(f, run->mode);
+            fprintf(f, "=%llu\n", (unsigned long long)run->cap);
+        }
+    }
+    commit_temp(f, tmp, path);
+}
+
+/* What `leaklab run` was asked for. */
+struct run_options {
+    const char *which;           /* the lab as typed: "1" or "lab1" */
+    int number;                  /* N */
+    const char *mode;            /* --mode, or NULL for every mode */
+    uint64_t cap;                /* --cap, bytes, if cap_given */
+    bool cap_given;              /* --cap was on the command line */
+    const char *cap_kind;        /* --cap-kind, or NULL for the mode's */
+    long timeout_s;              /* --timeout */
+    const char *out;             /* --out */
+    bool quiet;                  /* --quiet */
+    char **lab_args;             /* after "--" */
+    int nlab_args;               /* how many */
+};
+
+/* Parses run's command line into o. Returns false after printing --help;
+ * exits 2 on a bad argument, including a lab argument the runner owns. */
+static bool parse_run_options(int argc, char **argv, struct run_options *o)
 {
     static const struct option longopts[] = {
         {"mode", required_argument, NULL, 'm'},
@@ -576,17 +1156,14 @@ static int cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    const char *mode = NULL, *cap_kind = NULL, *out = "out";
-    uint64_t cap = 0;
-    bool cap_given = false, quiet = false;
-    long timeout_s = 120;
+    *o = (struct run_options){.out = "out", .timeout_s = 120};
     /* Everything after "--" belongs to the lab; getopt sees what is
      * before it, in any order ("run 2 --mode kill" or "run --mode kill 2"). */
     int nours = 0;
     while (nours < argc && strcmp(argv[nours], "--") != 0)
         nours++;
-    char **lab_args = argv + nours + (nours < argc);
-    int nlab_args = argc - nours - (nours < argc);
+    o->lab_args = argv + nours + (nours < argc);
+    o->nlab_args = argc - nours - (nours < argc);
 
     int c;
     opterr = 0;
@@ -594,28 +1171,31 @@ static int cmd_run(int argc, char **argv)
     while ((c = getopt_long(nours, argv, ":m:c:k:t:o:qh", longopts, NULL)) !=
            -1) {
         switch (c) {
-        case 'm': mode = optarg; break;
+        case 'm': o->mode = optarg; break;
         case 'c':
-            if (!parse_size(optarg, &cap) || cap == 0)
+            if (!parse_size(optarg, &o->cap) || o->cap == 0)
                 usage_error("bad --cap '%s': want a size such as 256M or 2G",
                             optarg);
-            cap_given = true;
+            if (o->cap < MIN_CAP)
+                usage_error("--cap %s is below %lluM, the least a lab needs "
+                            "to start", optarg, MIN_CAP >> 20);
+            o->cap_given = true;
             break;
         case 'k':
             if (strcmp(optarg, "rlimit") && strcmp(optarg, "kill") &&
                 strcmp(optarg, "none"))
                 usage_error("bad --cap-kind '%s': want rlimit, kill or none",
                             optarg);
-            cap_kind = optarg;
+            o->cap_kind = optarg;
             break;
         case 't':
-            if (!parse_long(optarg, 1, 86400, &timeout_s))
+            if (!parse_long(optarg, 1, 86400, &o->timeout_s))
                 usage_error("bad --timeout '%s': want whole seconds from 1 "
                             "to 86400", optarg);
             break;
-        case 'o': out = optarg; break;
-        case 'q': quiet = true; break;
-        case 'h': print_help(); return EXIT_DONE;
+        case 'o': o->out = optarg; break;
+        case 'q': o->quiet = true; break;
+        case 'h': print_help(); return false;
         case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
             if (optopt)
@@ -625,77 +1205,170 @@ static int cmd_run(int argc, char **argv)
     }
     if (optind >= nours)
         usage_error("run needs a lab number (see leaklab list)");
-    const char *which = argv[optind++];
+    o->which = argv[optind++];
     if (optind < nours)
         usage_error("unexpected argument '%s' (lab arguments go after --)",
                     argv[optind]);
-    int number = lab_number(which);
+    o->number = lab_number(o->which);
     long n;
-    if (number < 0 && parse_long(which, 0, 9999, &n))
-        number = (int)n;
-    if (number < 0)
-        usage_error("unknown lab '%s': want a number such as 1", which);
-
-    char dir[PATH_MAX], path[PATH_MAX + 16];
-    build_dir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/lab%d", dir, number);
-    if (access(path, X_OK) != 0)
-        usage_error("unknown lab '%s': %s is not built (see leaklab list)",
-                    which, path);
-    static struct lab_desc lab;
-    if (!describe(path, number, &lab))
-        return EXIT_ERROR;
-
-    /* Which modes: one, checked against the lab's own list, or all. */
-    char modes[4096];
-    snprintf(modes, sizeof modes, "%s", desc_get(&lab, "modes"));
-    if (mode && !desc_mode(&lab, "cap_kind", mode))
-        usage_error("unknown mode '%s' for lab%d: want one of %s", mode,
-                    number, modes);
-    if (cap_given && cap_kind && strcmp(cap_kind, "none") == 0)
+    if (o->number < 0 && parse_long(o->which, 0, 9999, &n))
+        o->number = (int)n;
+    if (o->number < 0)
+        usage_error("unknown lab '%s': want a number such as 1", o->which);
+    if (o->cap_given && o->cap_kind && strcmp(o->cap_kind, "none") == 0)
         usage_error("--cap with --cap-kind none: a cap of kind none caps "
                     "nothing; drop one of them");
-    uint64_t available = mem_available();
+    refuse_owned_options(o->lab_args, o->nlab_args);
+    return true;
+}
 
-    char *save, *m = strtok_r(modes, ",", &save);
-    for (; m; m = strtok_r(NULL, ",", &save)) {
-        if (mode && strcmp(m, mode) != 0)
+/* Fills in plans for the modes to run (--mode's, or every mode) with their
+ * caps: --cap, else the mode's classroom cap, else default_cap(); the kind
+ * --cap-kind gives, else the mode's, switched from rlimit to kill under a
+ * sanitizer (RLIMIT_AS cannot cap it; say_switched says so). Returns how
+ * many; exits 2 on a cap larger than the machine can give. */
+static int plan_runs(const struct lab_desc *lab, const struct run_options *o,
+                     struct run_plan *plans)
+{
+    uint64_t available = mem_available();
+    const char *san = desc_get(lab, "sanitizer");
+    bool sanitized = san && strcmp(san, "none") != 0;
+    int n = 0;
+    for (int i = 0; i < lab->nmodes; i++) {
+        const char *m = lab->mode[i];
+        if (o->mode && strcmp(m, o->mode) != 0)
             continue;
-        struct run_plan plan = {
-            .lab = &lab, .mode = m, .timeout_s = timeout_s, .out = out,
-            .quiet = quiet, .lab_args = lab_args, .nlab_args = nlab_args,
+        struct run_plan *plan = &plans[n++];
+        *plan = (struct run_plan){
+            .lab = lab, .mode = m, .expect = desc_mode(lab, "expect", m),
+            .timeout_s = o->timeout_s, .out = o->out, .quiet = o->quiet,
+            .lab_args = o->lab_args, .nlab_args = o->nlab_args,
         };
-        plan.cap_kind = cap_kind ? cap_kind : desc_mode(&lab, "cap_kind", m);
-        plan.cap = cap_given ? cap : default_cap();
-        const char *classroom = desc_mode(&lab, "cap", m);
-        uint64_t cc;
-        if (!cap_given && classroom && parse_size(classroom, &cc))
-            plan.cap = cc;
-        if (strcmp(plan.cap_kind, "none") == 0)
-            plan.cap = 0;
-        if (plan.cap && available && plan.cap > available)
+        plan->cap_kind = o->cap_kind ? o->cap_kind
+                                     : desc_mode(lab, "cap_kind", m);
+        const char *classroom = desc_mode(lab, "cap", m);
+        if (o->cap_given)
+            plan->cap = o->cap;
+        else if (!classroom || !parse_size(classroom, &plan->cap))
+            plan->cap = default_cap();    /* checked: a size, when there */
+        if (strcmp(plan->cap_kind, "none") == 0)
+            plan->cap = 0;
+        if (plan->cap && available && plan->cap > available)
             usage_error("--cap %.0f MiB is more than this machine can give "
                         "(MemAvailable %.0f MiB); not starting lab%d %s",
-                        mib(plan.cap), mib(available), number, m);
-        const char *san = desc_get(&lab, "sanitizer");
-        if (san && strcmp(san, "none") != 0 &&
-            strcmp(plan.cap_kind, "rlimit") == 0) {
-            /* ASan and TSan both map terabytes of shadow memory. */
-            fprintf(stderr, "leaklab: lab%d is built with %s, "
-                    "which reserves terabytes of address space, so "
-                    "RLIMIT_AS cannot cap it; capping with the kill "
-                    "watchdog instead\n", number,
+                        mib(plan->cap), mib(available), lab->number, m);
+        if (sanitized && strcmp(plan->cap_kind, "rlimit") == 0) {
+            plan->cap_kind = "kill";   /* said by say_switched */
+            plan->switched = true;
+        }
+    }
+    return n;
+}
+
+/* One line on stderr if a sanitizer build moved modes from rlimit to the
+ * kill watchdog: ASan and TSan both map terabytes of shadow memory. */
+static void say_switched(const struct run_plan *plans, int nplans)
+{
+    const char *san = desc_get(plans[0].lab, "sanitizer"), *sep = "";
+    for (int i = 0; i < nplans; i++) {
+        if (!plans[i].switched)
+            continue;
+        if (!*sep)
+            fprintf(stderr, "leaklab: lab%d is built with %s, which "
+                    "reserves terabytes of address space, so RLIMIT_AS "
+                    "cannot cap it; capping with the kill watchdog "
+                    "instead:", plans[0].lab->number,
                     strcmp(san, "thread") == 0 ? "ThreadSanitizer"
                                                : "AddressSanitizer");
-            plan.cap_kind = "kill";
-        }
-        run_one(&plan);
+        fprintf(stderr, "%s %s", sep, plans[i].mode);
+        sep = ",";
     }
-    return EXIT_DONE;
+    if (*sep)
+        fputc('\n', stderr);
+}
+
+/* After every run: 0 if each ended with the verdict its mode expects;
+ * else one line on stderr naming the runs that did not, and 1. */
+static int report_verdicts(const struct run_plan *plans,
+                           const char *const *verdicts, int n)
+{
+    int missed = 0;
+    for (int i = 0; i < n; i++)
+        missed += !as_expected(&plans[i], verdicts[i]);
+    if (missed == 0)
+        return EXIT_DONE;
+    fprintf(stderr, "leaklab: lab%d: %d of %d runs did not end as their "
+            "modes expect:", plans[0].lab->number, missed, n);
+    for (int i = 0, said = 0; i < n; i++)
+        if (!as_expected(&plans[i], verdicts[i]))
+            fprintf(stderr, "%s %s %s (expected %s)", said++ ? "," : "",
+                    plans[i].mode, verdicts[i], plans[i].expect);
+    fputc('\n', stderr);
+    return EXIT_ERROR;
+}
+
+/* leaklab run: one mode, or each in turn. Returns 0 when every run ended
+ * with the verdict its mode expects, 1 when one did not (each is named on
+ * stderr) or the lab cannot describe itself; exits 2 on a bad argument
+ * (ours, or the lab's) and 1 on a failure of our own or a lock held. */
+static int cmd_run(int argc, char **argv)
+{
+    struct run_options o;
+    if (!parse_run_options(argc, argv, &o))
+        return EXIT_DONE;                      /* --help */
+
+    char bin[PATH_MAX], path[PATH_MAX + 16];
+    build_dir(bin, sizeof bin);
+    snprintf(path, sizeof path, "%s/lab%d", bin, o.number);
+    if (access(path, X_OK) != 0)
+        usage_error("unknown lab '%s': %s is not built (see leaklab list)",
+                    o.which, path);
+    static struct lab_desc lab;
+    if (!describe(path, o.number, &lab))
+        return EXIT_ERROR;
+    if (o.mode && !has_mode(&lab, o.mode))
+        usage_error("unknown mode '%s' for lab%d: want one of %s", o.mode,
+                    o.number, desc_get(&lab, "modes"));
+    static struct run_plan plans[MAX_MODES];
+    int nplans = plan_runs(&lab, &o, plans);
+
+    char dir[PATH_MAX];
+    records_dir(dir, sizeof dir, o.out, o.number);
+    refuse_record_args(plans, nplans, dir);
+    make_dir(o.out);
+    make_dir(dir);
+    lock_records(dir);
+    say_switched(plans, nplans);
+    write_lab_meta(&lab, dir, plans, nplans);
+
+    const char *verdicts[MAX_MODES];
+    for (int i = 0; i < nplans; i++)
+        verdicts[i] = run_one(&plans[i]);
+    return report_verdicts(plans, verdicts, nplans);
+}
+
+/* Opens /dev/null on each of fds 0, 1 and 2 that is closed, so that no
+ * file we open later takes its place: with stdout closed (leaklab run 1
+ * >&-), the describe pipe would become fd 1, and a lab would inherit a
+ * record as its stdout. Exits 1 if /dev/null cannot be opened. */
+static void keep_std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (null < 0)
+            fail("/dev/null");
+        if (null != fd) {            /* the lowest free fd: it is fd */
+            dup2(null, fd);
+            close(null);
+        }
+    }
 }
 
 int main(int argc, char **argv)
 {
+    keep_std_fds_open();
     install_handlers();
 
     if (argc < 2)

@@ -114,17 +114,24 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
     time_t now = time(NULL);
     struct tm utc;
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &utc));
-    len += snprintf(head + len, sizeof head - len,
-                    "# lab=%d\n# title=%s\n# mode=%s\n# argv=", lab->number,
-                    lab->title, args->mode->name);
+    /* Every string goes through record_escape: an argument holding a
+     * newline must not forge a line before the header. */
+    len += snprintf(head + len, sizeof head - len, "# lab=%d\n# title=",
+                    lab->number);
+    len += record_escape(head + len, sizeof head - len, lab->title);
+    len += snprintf(head + len, sizeof head - len, "\n# mode=");
+    len += record_escape(head + len, sizeof head - len, args->mode->name);
+    len += snprintf(head + len, sizeof head - len, "\n# argv=");
     /* The argv line may fill all but the last 512 bytes, which the lines
      * after it need; a longer command line is cut there, not overflowed. */
     const size_t room = sizeof head - 512;
-    for (int i = 0; i < argc && len < room; i++)
-        len += snprintf(head + len, room - len, "%s%s", i ? " " : "",
-                        argv[i]);
+    for (int i = 0; i < argc && len + 1 < room; i++) {
+        if (i)
+            head[len++] = ' ';
+        len += record_escape(head + len, room - len, argv[i]);
+    }
     if (len >= room)
-        len = room - 1;               /* where snprintf put the NUL */
+        len = strlen(head);           /* where the cut argument ended */
     len += snprintf(head + len, sizeof head - len,
                     "\n# size=%llu\n# iterations=%ld\n# page_size=%ld\n"
                     "# libc=glibc %s\n# start=%s\n"
@@ -141,13 +148,7 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
 struct probe_reading probe_read(void)
 {
     struct probe_reading r = {.t_ms = ms_since_start()};
-    char buf[128];
-    ssize_t n = pread(P.statm_fd, buf, sizeof buf - 1, 0);
-    if (n > 0) {
-        buf[n] = '\0';
-        char *p = strchr(buf, ' ');   /* skip "size", read "resident" */
-        r.rss_kib = p ? strtoull(p + 1, NULL, 10) * P.page_kib : 0;
-    }
+    r.rss_kib = statm_rss_bytes(P.statm_fd) / 1024;
     struct mallinfo2 mi = mallinfo2();
     r.heap_total_kib = (mi.arena + mi.hblkhd) / 1024;
     r.heap_used_kib = (mi.uordblks + mi.hblkhd) / 1024;

@@ -60,8 +60,9 @@ struct probe_reading {
 };
 
 /* Opens the TSV (args->tsv; none if NULL), ignores SIGXFSZ, and writes
- * its # comment lines and header. On failure it reports the path and
- * exits 1, leaving the file empty. */
+ * its # comment lines (every string in them through record_escape, so
+ * that no argument can add a line) and header. On failure it reports the
+ * path and exits 1, leaving the file empty. */
 void probe_start(const struct lab_info *lab, const struct lab_args *args,
                  int argc, char **argv);
 

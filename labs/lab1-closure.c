@@ -43,17 +43,19 @@
 
 static const struct lab_mode modes[] = {
     {"retain", "rlimit", "128M",
-     "Handlers never removed: every captured 1 MiB context stays alive", NULL},
+     "Handlers never removed: every captured 1 MiB context stays alive", NULL,
+     "finished"},
     {"lose", "rlimit", "128M",
-     "Slot overwritten without free: the old context is lost for good", NULL},
+     "Slot overwritten without free: the old context is lost for good", NULL,
+     "finished"},
     {"release", "rlimit", NULL,
-     "Unregister and free after use: memory stays flat", NULL},
+     "Unregister and free after use: memory stays flat", NULL, "finished"},
     {"narrow", "rlimit", NULL,
      "Capture one field, not the whole context: bytes, not MiB, per handler",
-     NULL},
+     NULL, "finished"},
     {"sometimes", "rlimit", NULL,
      "The fix, but 1 request in 10 takes an error path that skips the free",
-     NULL},
+     NULL, "finished"},
     {0},
 };
 

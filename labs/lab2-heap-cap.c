@@ -44,16 +44,16 @@
 static const struct lab_mode modes[] = {
     {"budget", "rlimit", NULL,
      "Own heap budget, like V8's --max-old-space-size: FATAL, exit 3",
-     "FATAL: heap out of memory"},
+     "FATAL: heap out of memory", "limit"},
     {"rlimit", "rlimit", "128M",
      "RLIMIT_AS: malloc returns NULL, the lab says what failed, exit 3",
-     "limit: malloc returned NULL"},
+     "limit: malloc returned NULL", "limit"},
     {"kill", "kill", "192M",
      "Watchdog over the cap: SIGKILL, no message, no last row",
-     "limit: malloc returned NULL"},
+     "limit: malloc returned NULL", "killed"},
     {"lazy", "kill", "192M",
      "Reserved, never touched: heap_total passes the cap, rss stays flat",
-     "limit: malloc returned NULL"},
+     "limit: malloc returned NULL", "finished"},
     {0},
 };
 

@@ -49,13 +49,13 @@
 static const struct lab_mode modes[] = {
     {"offheap", "rlimit", "1G",
      "Buffers from mmap: rss climbs, the heap budget never sees them",
-     "limit: mmap failed"},
+     "limit: mmap failed", "finished"},
     {"heap", "rlimit", NULL,
      "The same buffers from malloc: the heap budget stops them, exit 3",
-     "FATAL: heap out of memory"},
+     "FATAL: heap out of memory", "limit"},
     {"release", "rlimit", NULL,
      "munmap each buffer after use: rss stays flat",
-     "limit: mmap failed"},
+     "limit: mmap failed", "finished"},
     {0},
 };
 

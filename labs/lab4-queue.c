@@ -54,13 +54,13 @@
 static const struct lab_mode modes[] = {
     {"unbounded", "rlimit", NULL,
      "A list with no limit: every job not yet consumed stays in memory",
-     NULL},
+     NULL, "finished"},
     {"bounded", "rlimit", NULL,
      "A full ring makes the producer wait (backpressure): depth <= capacity",
-     NULL},
+     NULL, "finished"},
     {"shed", "rlimit", NULL,
      "A full ring turns the new job away and counts it: flat, losses visible",
-     NULL},
+     NULL, "finished"},
     {0},
 };
 

@@ -128,10 +128,10 @@ each_mode_fails() {
 @test "slurp: peak rss grows with the file's size" {
     local small big
     leaklab_run 5 slurp --cap 256M -- "$(input 2M)" "$D/small"
-    assert_success
+    assert_failure 1   # slurp expects to be killed at its classroom cap
     small=$(meta_value "$META" peak_rss_kib)
     leaklab_run 5 slurp --cap 256M -- "$(input 32M)" "$D/big"
-    assert_success
+    assert_failure 1
     assert_meta "$META" verdict finished
     big=$(meta_value "$META" peak_rss_kib)
     (( big - small >= 29 * 1024 )) ||
@@ -151,7 +151,7 @@ each_mode_fails() {
 @test "slurp under an rlimit cap: malloc fails and the lab says why, exit 3" {
     skip_if_sanitized "RLIMIT_AS cannot cap a sanitizer build"
     leaklab_run 5 slurp --cap 16M --cap-kind rlimit -- "$(input 32M)" "$D/copy"
-    assert_success
+    assert_failure 1   # slurp expects the kill cap's verdict, not limit
     assert_meta "$META" verdict limit
     assert_output --partial "all of $D/in-32M has to fit in memory at once"
     [[ ! -e $D/copy ]]

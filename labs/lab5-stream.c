@@ -48,11 +48,14 @@
 
 static const struct lab_mode modes[] = {
     {"slurp", "kill", "24M",
-     "Read it all, then write: peak rss grows with the file's size", NULL},
+     "Read it all, then write: peak rss grows with the file's size", NULL,
+     "killed"},
     {"stream", "rlimit", NULL,
-     "A 64 KiB buffer in a loop: rss flat whatever the file's size", NULL},
+     "A 64 KiB buffer in a loop: rss flat whatever the file's size", NULL,
+     "finished"},
     {"zerocopy", "rlimit", NULL,
-     "copy_file_range: the kernel copies, no buffer in user space", NULL},
+     "copy_file_range: the kernel copies, no buffer in user space", NULL,
+     "finished"},
     {0},
 };
 

@@ -115,6 +115,36 @@ leaklab_run() {
     run "$BUILD/leaklab" run "$n" --mode "$mode" --quiet --out "$out" "$@"
 }
 
+# start_long_run - a lab1 run through the runner, in the background, that
+# would take minutes; returns once the lab has written rows. Records under
+# $BATS_TEST_TMPDIR/out. Sets RUNNER and LAB (their pids). Call
+# stop_long_run from teardown.
+start_long_run() {
+    "$BUILD/leaklab" run 1 --mode release --quiet --out "$BATS_TEST_TMPDIR/out" \
+        -- --iterations 100000000 --size 4K 3>&- &
+    RUNNER=$!
+    wait_until has_rows "$BATS_TEST_TMPDIR/out/lab1/release.tsv" 10
+    LAB=$(pgrep -P "$RUNNER")
+    [[ -n $LAB ]] || fail "no lab under the runner"
+}
+
+# stop_long_run - for teardown: SIGINT takes the runner and its lab down,
+# SIGCONT lets a stopped one see it; a lab that outlived its runner (the
+# bug a test caught) is killed by its pid.
+stop_long_run() {
+    [[ -n ${RUNNER:-} ]] || return 0
+    kill -INT "$RUNNER" 2>/dev/null || true
+    kill -CONT "$RUNNER" 2>/dev/null || true
+    wait "$RUNNER" 2>/dev/null || true
+    [[ -z ${LAB:-} ]] || is_gone "$LAB" || kill -KILL "$LAB" 2>/dev/null || true
+}
+
+# is_gone PID - no such process, or only its zombie (dead, holding no
+# memory, waiting for whoever reaps orphans).
+is_gone() {
+    [[ ! -e /proc/$1/stat ]] || [[ $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) == Z ]]
+}
+
 # run_memcheck N [LAB ARGS...] - runs build/labN under Valgrind memcheck
 # with a full leak check. Sets VGLOG to its report. Memory errors make
 # `status` 99; leaks do not (read them with leak_bytes).
