@@ -74,13 +74,11 @@ $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
 
 # make labN: every mode through the runner, then the charts, drawn from
 # the records alone.  A lab may set LABN_ARGS (arguments after --) and
-# LABN_PREP (a target to make first).  (BRIDGE, issue 8: the line that
-# writes lab.meta from --describe goes once leaklab writes it itself.)
+# LABN_PREP (a target to make first).
 $(LABS): lab%: deps build
 	@rm -rf $(OUT)/lab$*
 	@$(if $(LAB$*_PREP),$(MAKE) --no-print-directory $(LAB$*_PREP))
 	$(BUILD)/leaklab run $* --quiet --out $(OUT) -- $(LAB$*_ARGS)
-	@[ -e $(OUT)/lab$*/lab.meta ] || $(BUILD)/lab$* --describe | tr '\t' '\n' >$(OUT)/lab$*/lab.meta
 	@plots/plot.sh $(OUT)/lab$*
 	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then plots/plot.sh --text $(OUT)/lab$*; fi
 	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"

@@ -14,9 +14,6 @@ setup_file() {
         "$BUILD/leaklab" run 1 --mode $mode --quiet --out "$out" -- \
             --iterations 6 --size 64K >/dev/null
     done
-    # BRIDGE (issue 8): until leaklab writes lab.meta itself.
-    [[ -e $out/lab1/lab.meta ]] ||
-        "$BUILD/lab1" --describe | tr '\t' '\n' >"$out/lab1/lab.meta"
     "$LEAKLAB_ROOT/plots/plot.sh" "$out/lab1"
 }
 

@@ -70,8 +70,6 @@ rc=0
 dir=$(abs_dir "$out/lab$n") || die "$out/lab$n: no records"
 meta=$dir/$mode.meta
 [[ -e $meta ]] || die "$meta: the runner wrote no record (exit $rc)"
-# BRIDGE (issue 8): until leaklab writes lab.meta itself; remove then.
-[[ -e $dir/lab.meta ]] || "$lab" --describe | tr '\t' '\n' >"$dir/lab.meta"
 title=$(meta_need "$dir/lab.meta" title) || exit 1
 verdict=$(meta_need "$meta" verdict) || exit 1
 cap_bytes=$(meta_uint "$meta" cap_bytes) || exit 1
