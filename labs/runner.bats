@@ -104,6 +104,7 @@ GOOD=(lab=7 title=fake modes=a cap_kind.a=kill cap.a=16M caption.a=c expect.a=ki
 # but_switch_notice - $stderr without the line a sanitizer build adds
 # (its rlimit modes capped by the watchdog instead).
 but_switch_notice() {
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     grep -v 'RLIMIT_AS cannot cap it' <<<"$stderr" || true
 }
 
@@ -254,6 +255,7 @@ but_switch_notice() {
             # shellcheck disable=SC2086 # the words of one command line
             run --separate-stderr "$FAKE/leaklab" $cmd
             assert_failure 1
+            # shellcheck disable=SC2154  # set by bats' run --separate-stderr
             assert_equal "${#stderr_lines[@]}" 1
             [[ $stderr == "leaklab: $FAKE/lab7 --describe: "*"$want"* ]] ||
                 fail "${case%|*}: '$stderr' does not name $want"
