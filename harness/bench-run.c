@@ -43,10 +43,12 @@ int main(int argc, char **argv)
         {0},
     };
     uint64_t cap = default_cap();
-    int c;
+    int c, at = optind;   /* at: the argument getopt is reading */
     opterr = 0;
     /* "+": options stop at CMD, so CMD's own flags pass through. */
-    while ((c = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
+    for (; (c = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1;
+         at = optind) {
+        char why[512];
         switch (c) {
         case 'c':
             if (!parse_size(optarg, &cap) || cap == 0) {
@@ -57,13 +59,9 @@ int main(int argc, char **argv)
             break;
         case 'N': cap = 0; break;
         case 'h': usage(stdout); return 0;
-        case ':':
-            fprintf(stderr, "bench-run: option '%s' needs a value\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "bench-run: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
+        default:   /* '?' or ':' */
+            fprintf(stderr, "bench-run: %s (see --help)\n",
+                    option_error(c, argv[at], longopts, why, sizeof why));
             return 2;
         }
     }

@@ -221,6 +221,46 @@ static void print_describe(const struct lab_info *lab)
 }
 
 /* ------------------------------------------------------------------------
+ * A bad option, in the words it was typed
+ * --------------------------------------------------------------------- */
+
+const char *option_error(int c, const char *typed,
+                         const struct option *longopts, char *buf,
+                         size_t len)
+{
+    if (strncmp(typed, "--", 2) != 0) {      /* -x, or a bundle: -qx */
+        if (optopt > ' ' && optopt < 127)
+            snprintf(buf, len, c == ':' ? "option '-%c' needs a value"
+                                        : "unknown option '-%c'", optopt);
+        else                                 /* no byte of half a char */
+            snprintf(buf, len, "unknown option in '%s'", typed);
+        return buf;
+    }
+    const char *name = typed + 2;            /* --name, or --name=value */
+    int n = (int)strcspn(name, "=");
+    if (c == ':') {
+        snprintf(buf, len, "option '--%.*s' needs a value", n, name);
+    } else if (optopt != 0) {                /* getopt's val for it */
+        snprintf(buf, len, "option '--%.*s' takes no value", n, name);
+    } else {              /* unknown, or the start of more than one */
+        char which[256] = "";
+        int matches = 0;
+        for (const struct option *o = longopts; o->name; o++)
+            if (n > 0 && strncmp(o->name, name, (size_t)n) == 0) {
+                size_t used = strlen(which);
+                snprintf(which + used, sizeof which - used, "%s--%s",
+                         matches++ ? ", " : "", o->name);
+            }
+        if (matches > 1)
+            snprintf(buf, len, "option '--%.*s' is ambiguous: %s", n, name,
+                     which);
+        else
+            snprintf(buf, len, "unknown option '--%.*s'", n, name);
+    }
+    return buf;
+}
+
+/* ------------------------------------------------------------------------
  * lab_parse
  * --------------------------------------------------------------------- */
 
@@ -272,8 +312,9 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
     longopts[ncommon + nown] = (struct option){0};
 
     opterr = 0;   /* we print our own one-line messages */
-    int c;
-    while ((c = getopt_long(argc, argv, "+:m:n:s:qh", longopts, NULL)) != -1) {
+    int c, at = optind;   /* at: the argument getopt is reading */
+    for (; (c = getopt_long(argc, argv, "+:m:n:s:qh", longopts, NULL)) != -1;
+         at = optind) {
         switch (c) {
         case 'm':
             out->mode = NULL;
@@ -327,11 +368,11 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
         case OPT_DESCRIBE: print_describe(lab); exit(EXIT_DONE);
         case 'h':         print_help(lab); exit(EXIT_DONE);
         case '?':
-            if (optopt != 0)
-                lab_usage("unknown option '-%c' (see --help)", optopt);
-            lab_usage("unknown option '%s' (see --help)", argv[optind - 1]);
-        case ':':
-            lab_usage("option '%s' needs a value", argv[optind - 1]);
+        case ':': {
+            char why[512];
+            lab_usage("%s (see --help)",
+                      option_error(c, argv[at], longopts, why, sizeof why));
+        }
         default: {
             const struct lab_option *o = &lab->options[c - OPT_OWN];
             if (!lab->on_option(o->name, optarg))

@@ -108,6 +108,17 @@ struct lab_args {
 void lab_parse(const struct lab_info *lab, int argc, char **argv,
                struct lab_args *out);
 
+/* After getopt_long() returned '?' or ':', writes into buf what was wrong,
+ * naming the option as it was typed: "unknown option '--frob'", "option
+ * '--quiet' takes no value", "option '--m' is ambiguous: --mode,
+ * --make-input", "option '-s' needs a value". `typed` is the argument
+ * getopt_long() was reading: argv[optind] as it was before the call.
+ * Returns buf; the text holds no byte the user did not type. */
+struct option;
+const char *option_error(int c, const char *typed,
+                         const struct option *longopts, char *buf,
+                         size_t len);
+
 /* Parses a size such as 4096, 64K, 16M or 2G (powers of 1024; an optional
  * trailing "B" or "iB" is accepted). Returns false if the text is not a size
  * or does not fit in 64 bits. */
