@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static char progname[32] = "lab";
@@ -154,6 +155,7 @@ static void print_help(const struct lab_info *lab)
            "                         (default: $LEAKLAB_TSV, else no file)\n"
            "  -q, --quiet            no human-readable table on stdout\n"
            "      --describe         one machine-readable line, for leaklab\n"
+           "      --no-cap           no memory cap of its own (see below)\n"
            "  -h, --help             this text\n");
     if (first) {
         char budget[32];
@@ -177,8 +179,30 @@ static void print_help(const struct lab_info *lab)
     }
     if (lab->notes)
         printf("\n%s\n", lab->notes);
+    printf("\nRun by hand, with nothing else capping it (leaklab, ulimit -v), "
+           "a lab caps\nits own address space at the runner's default, "
+           "%.0f MiB here, and says so\non stderr (unless --quiet); "
+           "--no-cap lifts that cap.\n", mib(default_cap()));
     printf("\nExit codes: 0 done, 1 runtime error, 2 bad usage, "
            "3 memory wall.\n");
+}
+
+/* The sanitizer this binary was built with: "address", "thread" or
+ * "none". */
+static const char *sanitizer(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return "address";
+#elif defined(__SANITIZE_THREAD__)
+    return "thread";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    return "address";
+#elif __has_feature(thread_sanitizer)
+    return "thread";
+#endif
+#endif
+    return "none";
 }
 
 /* One line of tab-separated key=value pairs. Values never hold a tab. */
@@ -205,19 +229,7 @@ static void print_describe(const struct lab_info *lab)
         printf("\ty2=%s", lab->y2_columns);
     if (lab->x_label)
         printf("\txlabel=%s", lab->x_label);
-    const char *sanitizer = "none";
-#if defined(__SANITIZE_ADDRESS__)
-    sanitizer = "address";
-#elif defined(__SANITIZE_THREAD__)
-    sanitizer = "thread";
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    sanitizer = "address";
-#elif __has_feature(thread_sanitizer)
-    sanitizer = "thread";
-#endif
-#endif
-    printf("\tsanitizer=%s\n", sanitizer);
+    printf("\tsanitizer=%s\n", sanitizer());
 }
 
 /* ------------------------------------------------------------------------
@@ -261,10 +273,77 @@ const char *option_error(int c, const char *typed,
 }
 
 /* ------------------------------------------------------------------------
+ * The cap of a lab run by hand
+ * --------------------------------------------------------------------- */
+
+/* Defined by the LeakSanitizer runtime (in ASan's, and alone with
+ * -fsanitize=leak, for which GCC defines no macro): NULL without it. */
+void __lsan_do_leak_check(void) __attribute__((weak));
+
+/* The sanitizer this binary runs with that reserves terabytes of address
+ * space at start (so that under any RLIMIT_AS its next mmap, hence
+ * malloc, fails), by name; NULL for none. */
+static const char *reserving_sanitizer(void)
+{
+    if (strcmp(sanitizer(), "thread") == 0)
+        return "ThreadSanitizer";
+    if (strcmp(sanitizer(), "address") == 0)
+        return "AddressSanitizer";
+    return __lsan_do_leak_check ? "LeakSanitizer" : NULL;
+}
+
+static char cap_note[320];   /* what lab_parse() did about the cap, for
+                                lab_say_cap() to print; "" for nothing */
+
+/* A lab run by hand has nobody to cap it, and one typo in --size can ask
+ * for more than the machine has. So a lab that nothing caps sets the
+ * runner's default cap on itself. Something caps it when RLIMIT_AS is
+ * finite (leaklab, bench-run, ulimit -v, prlimit) or $LEAKLAB_CAP names
+ * the cap the runner applies (rlimit, kill or none: the runner's choice,
+ * not ours). --no-cap (no_cap) asks for none. Exits 2 on a bad
+ * $LEAKLAB_CAP. */
+static void cap_bare_run(bool no_cap)
+{
+    const char *runner = getenv("LEAKLAB_CAP");
+    if (runner && *runner) {
+        if (strcmp(runner, "rlimit") != 0 && strcmp(runner, "kill") != 0 &&
+            strcmp(runner, "none") != 0)
+            lab_usage("bad LEAKLAB_CAP '%s': want rlimit, kill or none",
+                      runner);
+        return;
+    }
+    struct rlimit rl;
+    if (no_cap || getrlimit(RLIMIT_AS, &rl) < 0 ||
+        rl.rlim_cur != RLIM_INFINITY)
+        return;
+    const char *reserving = reserving_sanitizer();
+    if (reserving) {
+        snprintf(cap_note, sizeof cap_note, "%s: not capped: %s reserves "
+                 "terabytes of address space, so RLIMIT_AS cannot cap this "
+                 "build (leaklab's kill cap can)", progname,
+                 reserving);
+        return;
+    }
+    rl.rlim_cur = default_cap();   /* the soft limit: what malloc meets */
+    if (setrlimit(RLIMIT_AS, &rl) < 0)
+        lab_fail("setrlimit(RLIMIT_AS)");
+    snprintf(cap_note, sizeof cap_note, "%s: capped at %.0f MiB of address "
+             "space (RLIMIT_AS), the runner's default, as nothing else caps "
+             "this run; --no-cap lifts it", progname, mib(rl.rlim_cur));
+}
+
+void lab_say_cap(bool quiet)
+{
+    if (!quiet && cap_note[0])
+        fprintf(stderr, "%s\n", cap_note);
+    cap_note[0] = '\0';
+}
+
+/* ------------------------------------------------------------------------
  * lab_parse
  * --------------------------------------------------------------------- */
 
-enum { OPT_TSV = 1000, OPT_DESCRIBE, OPT_PRESET, OPT_MAX_HEAP,
+enum { OPT_TSV = 1000, OPT_DESCRIBE, OPT_NO_CAP, OPT_PRESET, OPT_MAX_HEAP,
        OPT_OWN /* + index of the lab's own */ };
 
 void lab_parse(const struct lab_info *lab, int argc, char **argv,
@@ -291,6 +370,7 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
         {"quiet",      no_argument,       NULL, 'q'},
         {"describe",   no_argument,       NULL, OPT_DESCRIBE},
         {"help",       no_argument,       NULL, 'h'},
+        {"no-cap",     no_argument,       NULL, OPT_NO_CAP},
         {"preset",     required_argument, NULL, OPT_PRESET},    /* only */
         {"max-heap",   required_argument, NULL, OPT_MAX_HEAP},  /* with */
     };                                                 /* presets: below */
@@ -299,7 +379,7 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
     struct option longopts[NALL + MAXOWN + 1];
     memcpy(longopts, common, sizeof common);
     out->preset = lab->presets;
-    bool max_heap_given = false;
+    bool max_heap_given = false, no_cap = false;
     int nown = 0;
     for (const struct lab_option *o = lab->options; o && o->name; o++) {
         if (nown == MAXOWN)
@@ -365,6 +445,7 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
             break;
         case OPT_TSV:     out->tsv = optarg; break;
         case 'q':         out->quiet = true; break;
+        case OPT_NO_CAP:  no_cap = true; break;
         case OPT_DESCRIBE: print_describe(lab); exit(EXIT_DONE);
         case 'h':         print_help(lab); exit(EXIT_DONE);
         case '?':
@@ -401,4 +482,5 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
         lab_usage("missing %s (usage: %s [OPTIONS] %s)", lab->positional,
                   progname, lab->positional);
     }
+    cap_bare_run(no_cap);
 }

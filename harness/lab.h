@@ -101,12 +101,20 @@ struct lab_args {
 };
 
 /* Parses the common flags (--mode --iterations --size --tsv --quiet --help
- * --describe; --preset and --max-heap for a lab with presets) and the
- * lab's own. Exits 0 after --help or --describe and 2
+ * --describe --no-cap; --preset and --max-heap for a lab with presets) and
+ * the lab's own. Exits 0 after --help or --describe and 2
  * on any bad argument; returns only when the lab should run. Call it
- * before printing anything: it gives stdout a static buffer (lab.c). */
+ * before printing anything: it gives stdout a static buffer (lab.c).
+ * A lab run by hand, which nothing caps (no finite RLIMIT_AS, no
+ * $LEAKLAB_CAP from the runner, no --no-cap), leaves it with RLIMIT_AS at
+ * default_cap(); lab_say_cap() tells the user. */
 void lab_parse(const struct lab_info *lab, int argc, char **argv,
                struct lab_args *out);
+
+/* Prints, once, the line saying what lab_parse() did about a bare run's
+ * cap, unless quiet. probe_start() calls it, once every check of the
+ * command line has passed: a usage error stays one line. */
+void lab_say_cap(bool quiet);
 
 /* After getopt_long() returned '?' or ':', writes into buf what was wrong,
  * naming the option as it was typed: "unknown option '--frob'", "option

@@ -405,6 +405,7 @@ static int run_one(const struct run_plan *plan)
                 _exit(126);
             }
         }
+        setenv("LEAKLAB_CAP", plan->cap_kind, 1);  /* no cap of its own */
         execv(lab->path, argv);
         fprintf(stderr, "leaklab: %s: %s\n", lab->path, strerror(errno));
         _exit(127);
