@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char progname[32] = "lab";
@@ -340,6 +341,34 @@ void lab_say_cap(bool quiet)
 }
 
 /* ------------------------------------------------------------------------
+ * The TSV must not be one of the lab's files
+ * --------------------------------------------------------------------- */
+
+/* Exits 2 if args->tsv names the same regular file (device and inode, so
+ * any name for it) as one of the positional arguments: writing the TSV
+ * would truncate it, and lab 5's SRC is a student's file. from_env: the
+ * name came from $LEAKLAB_TSV, not --tsv. */
+static void refuse_tsv_on_input(const struct lab_info *lab,
+                                const struct lab_args *args, bool from_env)
+{
+    struct stat tsv, arg;
+    if (args->tsv == NULL || stat(args->tsv, &tsv) < 0 ||
+        !S_ISREG(tsv.st_mode))
+        return;
+    const char *words = lab->positional ? lab->positional : "";
+    for (int i = 0; i < args->npositional; i++) {
+        int len = (int)strcspn(words, " ");   /* its name: SRC, DST */
+        if (stat(args->positional[i], &arg) == 0 &&
+            arg.st_dev == tsv.st_dev && arg.st_ino == tsv.st_ino)
+            lab_usage("%s '%s' is the same file as %.*s%s'%s': writing the "
+                      "TSV would destroy it", from_env ? "LEAKLAB_TSV"
+                      : "--tsv", args->tsv, len, words, len ? " " : "",
+                      args->positional[i]);
+        words += len + (words[len] == ' ');
+    }
+}
+
+/* ------------------------------------------------------------------------
  * lab_parse
  * --------------------------------------------------------------------- */
 
@@ -379,7 +408,7 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
     struct option longopts[NALL + MAXOWN + 1];
     memcpy(longopts, common, sizeof common);
     out->preset = lab->presets;
-    bool max_heap_given = false, no_cap = false;
+    bool max_heap_given = false, no_cap = false, tsv_given = false;
     int nown = 0;
     for (const struct lab_option *o = lab->options; o && o->name; o++) {
         if (nown == MAXOWN)
@@ -443,7 +472,7 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
                           "or 1400M", optarg);
             max_heap_given = true;
             break;
-        case OPT_TSV:     out->tsv = optarg; break;
+        case OPT_TSV:     out->tsv = optarg; tsv_given = true; break;
         case 'q':         out->quiet = true; break;
         case OPT_NO_CAP:  no_cap = true; break;
         case OPT_DESCRIBE: print_describe(lab); exit(EXIT_DONE);
@@ -482,5 +511,6 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
         lab_usage("missing %s (usage: %s [OPTIONS] %s)", lab->positional,
                   progname, lab->positional);
     }
+    refuse_tsv_on_input(lab, out, !tsv_given);
     cap_bare_run(no_cap);
 }

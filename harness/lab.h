@@ -103,7 +103,8 @@ struct lab_args {
 /* Parses the common flags (--mode --iterations --size --tsv --quiet --help
  * --describe --no-cap; --preset and --max-heap for a lab with presets) and
  * the lab's own. Exits 0 after --help or --describe and 2
- * on any bad argument; returns only when the lab should run. Call it
+ * on any bad argument (or a TSV that is the same file as an argument);
+ * returns only when the lab should run. Call it
  * before printing anything: it gives stdout a static buffer (lab.c).
  * A lab run by hand, which nothing caps (no finite RLIMIT_AS, no
  * $LEAKLAB_CAP from the runner, no --no-cap), leaves it with RLIMIT_AS at

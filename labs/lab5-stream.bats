@@ -385,6 +385,19 @@ need_user() {
     done
 }
 
+@test "a TSV that is SRC or DST under any name is refused, exit 2, and neither changes" {
+    local src
+    src=$(input 100K)
+    cp "$src" "$D/keep"
+    echo old >"$D/dst"
+    ln -s dst "$D/dst-link"
+    assert_bad_argument "--tsv '$src' is the same file as SRC '$src'"         "$BUILD/lab5" --tsv "$src" "$src" "$D/dst"
+    LEAKLAB_TSV=$src assert_bad_argument "LEAKLAB_TSV '$src' is the same file as SRC"         "$BUILD/lab5" "$src" "$D/dst"
+    assert_bad_argument "--tsv '$D/dst-link' is the same file as DST '$D/dst'"         "$BUILD/lab5" --tsv "$D/dst-link" "$src" "$D/dst"
+    assert_same_file "$D/keep" "$src"
+    [[ $(cat "$D/dst") == old ]] || fail "DST was written"
+}
+
 # --- a sparse SRC ---------------------------------------------------------
 
 @test "a sparse SRC is copied byte for byte, its holes written out as zeros (LESSONS, lab 5)" {
