@@ -9,13 +9,16 @@
  * ru_maxrss. The command's own output goes where ours goes. Like every run
  * the harness makes, the command is capped (RLIMIT_AS, the same default as
  * leaklab's: the smaller of 2 GiB and a quarter of RAM) unless told not
- * to be. Exits with the command's status (1 if it could not start, 128+N
- * if killed by signal N, 2 for a bad argument).
+ * to be; $LEAKLAB_CAP tells a lab which (rlimit, or none after --no-cap),
+ * so that it sets no cap of its own (lab.h). Exits with the command's
+ * status (1 if it could not start, 128+N if killed by signal N, 2 for a
+ * bad argument).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -43,10 +46,12 @@ int main(int argc, char **argv)
         {0},
     };
     uint64_t cap = default_cap();
-    int c;
+    int c, at = optind;   /* at: the argument getopt is reading */
     opterr = 0;
     /* "+": options stop at CMD, so CMD's own flags pass through. */
-    while ((c = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
+    for (; (c = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1;
+         at = optind) {
+        char why[512];
         switch (c) {
         case 'c':
             if (!parse_size(optarg, &cap) || cap == 0) {
@@ -57,13 +62,9 @@ int main(int argc, char **argv)
             break;
         case 'N': cap = 0; break;
         case 'h': usage(stdout); return 0;
-        case ':':
-            fprintf(stderr, "bench-run: option '%s' needs a value\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "bench-run: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
+        default:   /* '?' or ':' */
+            fprintf(stderr, "bench-run: %s (see --help)\n",
+                    option_error(c, argv[at], longopts, why, sizeof why));
             return 2;
         }
     }
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench-run: setrlimit: %s\n", strerror(errno));
             _exit(126);
         }
+        setenv("LEAKLAB_CAP", cap ? "rlimit" : "none", 1);
         execvp(cmd[0], cmd);
         fprintf(stderr, "bench-run: %s: %s\n", cmd[0], strerror(errno));
         _exit(127);

@@ -19,12 +19,20 @@
 #include "lab.h"
 
 static const char *dest_path;            /* as given, for messages */
+static char target[PATH_MAX];            /* the file to replace: dest_path,
+                                            or the file its symlink names */
+static long name_max = NAME_MAX;         /* the longest name target's
+                                            directory takes */
 static char tmp_path[PATH_MAX];          /* the temporary's name, once it
                                             has one */
 static volatile sig_atomic_t tmp_named;  /* tmp_path is on disk: remove it
                                             if the program does not commit */
 static bool in_tmpfile;                  /* the fd is an O_TMPFILE: no name
                                             until dest_commit() */
+
+/* ------------------------------------------------------------------------
+ * Leaving nothing behind
+ * --------------------------------------------------------------------- */
 
 /* Runs at every exit: a file that was not committed leaves nothing. */
 static void remove_temporary(void)
@@ -57,51 +65,53 @@ static void name_temporary(void)
     tmp_named = 1;
 }
 
-/* The length of the path's directory part, its last slash included; 0
- * for a bare name. The temporary must be in that directory for rename. */
+/* ------------------------------------------------------------------------
+ * The temporary beside the target
+ * --------------------------------------------------------------------- */
+
+/* The length of target's directory part, its last slash included; 0 for
+ * a bare name. The temporary must be in that directory for rename. */
 static int dir_length(void)
 {
-    const char *slash = strrchr(dest_path, '/');
-    return slash ? (int)(slash - dest_path) + 1 : 0;
+    const char *slash = strrchr(target, '/');
+    return slash ? (int)(slash - target) + 1 : 0;
 }
 
-/* Writes ".NAME.PROG-SUFFIX" in the path's directory into tmp_path
- * (PROG: lab5). Exits 1 naming the path if it does not fit. */
+/* Writes ".NAME.PROG-SUFFIX" in target's directory into tmp_path (PROG:
+ * lab5). NAME is cut short where the whole would not fit in name_max: a
+ * DST whose own name takes 242 to 255 bytes leaves no room for the rest.
+ * Exits 1 naming the path if it does not fit in PATH_MAX. */
 static void temporary_name(const char *suffix)
 {
     int dirlen = dir_length();
-    if (snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.%s-%s", dirlen,
-                 dest_path, dest_path + dirlen, program_invocation_short_name,
+    const char *name = target + dirlen;
+    long room = name_max - 3 - (long)strlen(program_invocation_short_name) -
+                (long)strlen(suffix);
+    int keep = (int)strlen(name);
+    if (keep > room)
+        keep = room > 0 ? (int)room : 0;
+    if (snprintf(tmp_path, sizeof tmp_path, "%.*s.%.*s.%s-%s", dirlen,
+                 target, keep, name, program_invocation_short_name,
                  suffix) >= (int)sizeof tmp_path) {
         errno = ENAMETOOLONG;
         lab_fail(dest_path);
     }
 }
 
-int dest_open(const char *path, mode_t mode)
+/* A new, empty file in target's directory: unnamed (O_TMPFILE) where the
+ * file system can, else named by temporary_name(). Returns its fd; exits
+ * 1 naming the path (e.g. its directory does not exist). */
+static int open_temporary(mode_t mode)
 {
-    dest_path = path;
-    struct stat st;
-    if (stat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            errno = EISDIR;
-            lab_fail(path);
-        }
-        if (!S_ISREG(st.st_mode)) {
-            int fd = open(path, O_WRONLY | O_CLOEXEC);
-            if (fd < 0)
-                lab_fail(path);
-            return fd;
-        }
-        mode = st.st_mode & 07777;
-    }
     char dir[PATH_MAX] = ".";
     int dirlen = dir_length();
     if (dirlen > 0 &&
-        snprintf(dir, sizeof dir, "%.*s", dirlen, path) >= (int)sizeof dir) {
+        snprintf(dir, sizeof dir, "%.*s", dirlen, target) >= (int)sizeof dir) {
         errno = ENAMETOOLONG;
-        lab_fail(path);
+        lab_fail(dest_path);
     }
+    long max = pathconf(dir, _PC_NAME_MAX);
+    name_max = max > 0 && max < NAME_MAX ? max : NAME_MAX;
     int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
     if (fd >= 0) {
         in_tmpfile = true;
@@ -112,8 +122,92 @@ int dest_open(const char *path, mode_t mode)
             name_temporary();
     }
     if (fd < 0)
-        lab_fail(path);       /* e.g. its directory does not exist */
-    if (fchmod(fd, mode) < 0) /* exactly the mode asked for, whatever umask */
+        lab_fail(dest_path);
+    return fd;
+}
+
+/* Gives the new file fd the owner and group of the file it replaces,
+ * where they differ (root copying over another's file, a setgid
+ * directory). Returns false if we may not (EPERM); exits 1 otherwise. */
+static bool take_owner(int fd, const struct stat *old)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        lab_fail(dest_path);
+    if ((st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
+        fchown(fd, old->st_uid, old->st_gid) < 0) {
+        if (errno != EPERM)
+            lab_fail(dest_path);
+        return false;
+    }
+    return true;
+}
+
+/* Throws the temporary away: the copy goes in place after all. */
+static void drop_temporary(int fd)
+{
+    close(fd);
+    if (tmp_named)
+        unlink(tmp_path);
+    tmp_named = 0;
+    in_tmpfile = false;
+}
+
+/* ------------------------------------------------------------------------
+ * dest_open and dest_commit
+ * --------------------------------------------------------------------- */
+
+int dest_open(const char *path, mode_t mode)
+{
+    dest_path = path;
+    if (snprintf(target, sizeof target, "%s", path) >= (int)sizeof target) {
+        errno = ENAMETOOLONG;
+        lab_fail(path);
+    }
+    struct stat st, link;
+    if (stat(path, &st) < 0) {           /* a new file */
+        if (errno != ENOENT)
+            lab_fail(path);              /* a symlink loop, EACCES, ... */
+        if (lstat(path, &link) == 0) {
+            fprintf(stderr, "%s: %s: not writing through a dangling "
+                    "symlink\n", lab_progname(), path);   /* as cp */
+            exit(EXIT_ERROR);
+        }
+        mode_t mask = umask(0);
+        umask(mask);
+        int fd = open_temporary(mode & ~mask);
+        if (fchmod(fd, mode & ~mask) < 0)  /* mkostemp's is 0600 */
+            lab_fail(path);
+        return fd;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        lab_fail(path);
+    }
+    /* What cp opens: DST itself, through a symlink. Here the kernel
+     * checks that we may write it (not a 0444 file, unless we are root),
+     * and a FIFO or a device is written through this fd. */
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        lab_fail(path);
+    if (!S_ISREG(st.st_mode))
+        return fd;
+    if (st.st_nlink == 1) {
+        if (lstat(path, &link) == 0 && S_ISLNK(link.st_mode) &&
+            realpath(path, target) == NULL)   /* the link stays a link */
+            lab_fail(path);
+        int tmp = open_temporary(st.st_mode & 07777);
+        if (take_owner(tmp, &st)) {
+            if (fchmod(tmp, st.st_mode & 07777) < 0)  /* after fchown,
+                                                  which clears set-id bits */
+                lab_fail(path);
+            close(fd);
+            return tmp;
+        }
+        drop_temporary(tmp);
+    }
+    /* Other names see what cp would show them: the copy, in place. */
+    if (ftruncate(fd, 0) < 0)
         lab_fail(path);
     return fd;
 }
@@ -122,7 +216,7 @@ void dest_commit(int fd)
 {
     if (in_tmpfile) {
         /* An O_TMPFILE gets a name by linkat through /proc; linkat will
-         * not replace the path, so it takes a temporary name to rename. */
+         * not replace the target, so it takes a temporary name to rename. */
         char self[64];
         snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
         for (int attempt = 0;; attempt++) {
@@ -141,7 +235,7 @@ void dest_commit(int fd)
     if (close(fd) < 0)
         lab_fail(dest_path);
     if (tmp_named) {
-        if (rename(tmp_path, dest_path) < 0)
+        if (rename(tmp_path, target) < 0)
             lab_fail(dest_path);
         tmp_named = 0;
     }

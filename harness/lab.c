@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char progname[32] = "lab";
@@ -201,6 +203,7 @@ static void print_help(const struct lab_info *lab)
            "                         (default: $LEAKLAB_TSV, else no file)\n"
            "  -q, --quiet            no human-readable table on stdout\n"
            "      --describe         one machine-readable line, for leaklab\n"
+           "      --no-cap           no memory cap of its own (see below)\n"
            "  -h, --help             this text\n");
     if (first) {
         char budget[32];
@@ -224,8 +227,30 @@ static void print_help(const struct lab_info *lab)
     }
     if (lab->notes)
         printf("\n%s\n", lab->notes);
+    printf("\nRun by hand, with nothing else capping it (leaklab, ulimit -v), "
+           "a lab caps\nits own address space at the runner's default, "
+           "%.0f MiB here, and says so\non stderr (unless --quiet); "
+           "--no-cap lifts that cap.\n", mib(default_cap()));
     printf("\nExit codes: 0 done, 1 runtime error, 2 bad usage, "
            "3 memory wall.\n");
+}
+
+/* The sanitizer this binary was built with: "address", "thread" or
+ * "none". */
+static const char *sanitizer(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return "address";
+#elif defined(__SANITIZE_THREAD__)
+    return "thread";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    return "address";
+#elif __has_feature(thread_sanitizer)
+    return "thread";
+#endif
+#endif
+    return "none";
 }
 
 /* One line of tab-separated key=value pairs. Values never hold a tab. */
@@ -254,26 +279,149 @@ static void print_describe(const struct lab_info *lab)
         printf("\ty2=%s", lab->y2_columns);
     if (lab->x_label)
         printf("\txlabel=%s", lab->x_label);
-    const char *sanitizer = "none";
-#if defined(__SANITIZE_ADDRESS__)
-    sanitizer = "address";
-#elif defined(__SANITIZE_THREAD__)
-    sanitizer = "thread";
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    sanitizer = "address";
-#elif __has_feature(thread_sanitizer)
-    sanitizer = "thread";
-#endif
-#endif
-    printf("\tsanitizer=%s\n", sanitizer);
+    printf("\tsanitizer=%s\n", sanitizer());
+}
+
+/* ------------------------------------------------------------------------
+ * A bad option, in the words it was typed
+ * --------------------------------------------------------------------- */
+
+const char *option_error(int c, const char *typed,
+                         const struct option *longopts, char *buf,
+                         size_t len)
+{
+    if (strncmp(typed, "--", 2) != 0) {      /* -x, or a bundle: -qx */
+        if (optopt > ' ' && optopt < 127)
+            snprintf(buf, len, c == ':' ? "option '-%c' needs a value"
+                                        : "unknown option '-%c'", optopt);
+        else                                 /* no byte of half a char */
+            snprintf(buf, len, "unknown option in '%s'", typed);
+        return buf;
+    }
+    const char *name = typed + 2;            /* --name, or --name=value */
+    int n = (int)strcspn(name, "=");
+    if (c == ':') {
+        snprintf(buf, len, "option '--%.*s' needs a value", n, name);
+    } else if (optopt != 0) {                /* getopt's val for it */
+        snprintf(buf, len, "option '--%.*s' takes no value", n, name);
+    } else {              /* unknown, or the start of more than one */
+        char which[256] = "";
+        int matches = 0;
+        for (const struct option *o = longopts; o->name; o++)
+            if (n > 0 && strncmp(o->name, name, (size_t)n) == 0) {
+                size_t used = strlen(which);
+                snprintf(which + used, sizeof which - used, "%s--%s",
+                         matches++ ? ", " : "", o->name);
+            }
+        if (matches > 1)
+            snprintf(buf, len, "option '--%.*s' is ambiguous: %s", n, name,
+                     which);
+        else
+            snprintf(buf, len, "unknown option '--%.*s'", n, name);
+    }
+    return buf;
+}
+
+/* ------------------------------------------------------------------------
+ * The cap of a lab run by hand
+ * --------------------------------------------------------------------- */
+
+/* Defined by the LeakSanitizer runtime (in ASan's, and alone with
+ * -fsanitize=leak, for which GCC defines no macro): NULL without it. */
+void __lsan_do_leak_check(void) __attribute__((weak));
+
+/* The sanitizer this binary runs with that reserves terabytes of address
+ * space at start (so that under any RLIMIT_AS its next mmap, hence
+ * malloc, fails), by name; NULL for none. */
+static const char *reserving_sanitizer(void)
+{
+    if (strcmp(sanitizer(), "thread") == 0)
+        return "ThreadSanitizer";
+    if (strcmp(sanitizer(), "address") == 0)
+        return "AddressSanitizer";
+    return __lsan_do_leak_check ? "LeakSanitizer" : NULL;
+}
+
+static char cap_note[320];   /* what lab_parse() did about the cap, for
+                                lab_say_cap() to print; "" for nothing */
+
+/* A lab run by hand has nobody to cap it, and one typo in --size can ask
+ * for more than the machine has. So a lab that nothing caps sets the
+ * runner's default cap on itself. Something caps it when RLIMIT_AS is
+ * finite (leaklab, bench-run, ulimit -v, prlimit) or $LEAKLAB_CAP names
+ * the cap the runner applies (rlimit, kill or none: the runner's choice,
+ * not ours). --no-cap (no_cap) asks for none. Exits 2 on a bad
+ * $LEAKLAB_CAP. */
+static void cap_bare_run(bool no_cap)
+{
+    const char *runner = getenv("LEAKLAB_CAP");
+    if (runner && *runner) {
+        if (strcmp(runner, "rlimit") != 0 && strcmp(runner, "kill") != 0 &&
+            strcmp(runner, "none") != 0)
+            lab_usage("bad LEAKLAB_CAP '%s': want rlimit, kill or none",
+                      runner);
+        return;
+    }
+    struct rlimit rl;
+    if (no_cap || getrlimit(RLIMIT_AS, &rl) < 0 ||
+        rl.rlim_cur != RLIM_INFINITY)
+        return;
+    const char *reserving = reserving_sanitizer();
+    if (reserving) {
+        snprintf(cap_note, sizeof cap_note, "%s: not capped: %s reserves "
+                 "terabytes of address space, so RLIMIT_AS cannot cap this "
+                 "build (leaklab's kill cap can)", progname,
+                 reserving);
+        return;
+    }
+    rl.rlim_cur = default_cap();   /* the soft limit: what malloc meets */
+    if (setrlimit(RLIMIT_AS, &rl) < 0)
+        lab_fail("setrlimit(RLIMIT_AS)");
+    snprintf(cap_note, sizeof cap_note, "%s: capped at %.0f MiB of address "
+             "space (RLIMIT_AS), the runner's default, as nothing else caps "
+             "this run; --no-cap lifts it", progname, mib(rl.rlim_cur));
+}
+
+void lab_say_cap(bool quiet)
+{
+    if (!quiet && cap_note[0])
+        fprintf(stderr, "%s\n", cap_note);
+    cap_note[0] = '\0';
+}
+
+/* ------------------------------------------------------------------------
+ * The TSV must not be one of the lab's files
+ * --------------------------------------------------------------------- */
+
+/* Exits 2 if args->tsv names the same regular file (device and inode, so
+ * any name for it) as one of the positional arguments: writing the TSV
+ * would truncate it, and lab 5's SRC is a student's file. from_env: the
+ * name came from $LEAKLAB_TSV, not --tsv. */
+static void refuse_tsv_on_input(const struct lab_info *lab,
+                                const struct lab_args *args, bool from_env)
+{
+    struct stat tsv, arg;
+    if (args->tsv == NULL || stat(args->tsv, &tsv) < 0 ||
+        !S_ISREG(tsv.st_mode))
+        return;
+    const char *words = lab->positional ? lab->positional : "";
+    for (int i = 0; i < args->npositional; i++) {
+        int len = (int)strcspn(words, " ");   /* its name: SRC, DST */
+        if (stat(args->positional[i], &arg) == 0 &&
+            arg.st_dev == tsv.st_dev && arg.st_ino == tsv.st_ino)
+            lab_usage("%s '%s' is the same file as %.*s%s'%s': writing the "
+                      "TSV would destroy it", from_env ? "LEAKLAB_TSV"
+                      : "--tsv", args->tsv, len, words, len ? " " : "",
+                      args->positional[i]);
+        words += len + (words[len] == ' ');
+    }
 }
 
 /* ------------------------------------------------------------------------
  * lab_parse
  * --------------------------------------------------------------------- */
 
-enum { OPT_TSV = 1000, OPT_DESCRIBE, OPT_PRESET, OPT_MAX_HEAP,
+enum { OPT_TSV = 1000, OPT_DESCRIBE, OPT_NO_CAP, OPT_PRESET, OPT_MAX_HEAP,
        OPT_OWN /* + index of the lab's own */ };
 
 void lab_parse(const struct lab_info *lab, int argc, char **argv,
@@ -300,6 +448,7 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
         {"quiet",      no_argument,       NULL, 'q'},
         {"describe",   no_argument,       NULL, OPT_DESCRIBE},
         {"help",       no_argument,       NULL, 'h'},
+        {"no-cap",     no_argument,       NULL, OPT_NO_CAP},
         {"preset",     required_argument, NULL, OPT_PRESET},    /* only */
         {"max-heap",   required_argument, NULL, OPT_MAX_HEAP},  /* with */
     };                                                 /* presets: below */
@@ -308,7 +457,7 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
     struct option longopts[NALL + MAXOWN + 1];
     memcpy(longopts, common, sizeof common);
     out->preset = lab->presets;
-    bool max_heap_given = false;
+    bool max_heap_given = false, no_cap = false, tsv_given = false;
     int nown = 0;
     for (const struct lab_option *o = lab->options; o && o->name; o++) {
         if (nown == MAXOWN)
@@ -321,8 +470,9 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
     longopts[ncommon + nown] = (struct option){0};
 
     opterr = 0;   /* we print our own one-line messages */
-    int c;
-    while ((c = getopt_long(argc, argv, "+:m:n:s:qh", longopts, NULL)) != -1) {
+    int c, at = optind;   /* at: the argument getopt is reading */
+    for (; (c = getopt_long(argc, argv, "+:m:n:s:qh", longopts, NULL)) != -1;
+         at = optind) {
         switch (c) {
         case 'm':
             out->mode = NULL;
@@ -371,16 +521,17 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
                           "or 1400M", optarg);
             max_heap_given = true;
             break;
-        case OPT_TSV:     out->tsv = optarg; break;
+        case OPT_TSV:     out->tsv = optarg; tsv_given = true; break;
         case 'q':         out->quiet = true; break;
+        case OPT_NO_CAP:  no_cap = true; break;
         case OPT_DESCRIBE: print_describe(lab); exit(EXIT_DONE);
         case 'h':         print_help(lab); exit(EXIT_DONE);
         case '?':
-            if (optopt != 0)
-                lab_usage("unknown option '-%c' (see --help)", optopt);
-            lab_usage("unknown option '%s' (see --help)", argv[optind - 1]);
-        case ':':
-            lab_usage("option '%s' needs a value", argv[optind - 1]);
+        case ':': {
+            char why[512];
+            lab_usage("%s (see --help)",
+                      option_error(c, argv[at], longopts, why, sizeof why));
+        }
         default: {
             const struct lab_option *o = &lab->options[c - OPT_OWN];
             if (!lab->on_option(o->name, optarg))
@@ -409,4 +560,6 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
         lab_usage("missing %s (usage: %s [OPTIONS] %s)", lab->positional,
                   progname, lab->positional);
     }
+    refuse_tsv_on_input(lab, out, !tsv_given);
+    cap_bare_run(no_cap);
 }

@@ -105,12 +105,32 @@ struct lab_args {
 };
 
 /* Parses the common flags (--mode --iterations --size --tsv --quiet --help
- * --describe; --preset and --max-heap for a lab with presets) and the
- * lab's own. Exits 0 after --help or --describe and 2
- * on any bad argument; returns only when the lab should run. Call it
- * before printing anything: it gives stdout a static buffer (lab.c). */
+ * --describe --no-cap; --preset and --max-heap for a lab with presets) and
+ * the lab's own. Exits 0 after --help or --describe and 2
+ * on any bad argument (or a TSV that is the same file as an argument);
+ * returns only when the lab should run. Call it
+ * before printing anything: it gives stdout a static buffer (lab.c).
+ * A lab run by hand, which nothing caps (no finite RLIMIT_AS, no
+ * $LEAKLAB_CAP from the runner, no --no-cap), leaves it with RLIMIT_AS at
+ * default_cap(); lab_say_cap() tells the user. */
 void lab_parse(const struct lab_info *lab, int argc, char **argv,
                struct lab_args *out);
+
+/* Prints, once, the line saying what lab_parse() did about a bare run's
+ * cap, unless quiet. probe_start() calls it, once every check of the
+ * command line has passed: a usage error stays one line. */
+void lab_say_cap(bool quiet);
+
+/* After getopt_long() returned '?' or ':', writes into buf what was wrong,
+ * naming the option as it was typed: "unknown option '--frob'", "option
+ * '--quiet' takes no value", "option '--m' is ambiguous: --mode,
+ * --make-input", "option '-s' needs a value". `typed` is the argument
+ * getopt_long() was reading: argv[optind] as it was before the call.
+ * Returns buf; the text holds no byte the user did not type. */
+struct option;
+const char *option_error(int c, const char *typed,
+                         const struct option *longopts, char *buf,
+                         size_t len);
 
 /* Parses a size such as 4096, 64K, 16M or 2G (powers of 1024; an optional
  * trailing "B" or "iB" is accepted). Returns false if the text is not a size

@@ -79,6 +79,7 @@ static void write_row(const char *buf, size_t len)
 void probe_start(const struct lab_info *lab, const struct lab_args *args,
                  int argc, char **argv)
 {
+    lab_say_cap(args->quiet);   /* the run begins: its cap, if lab.c set one */
     clock_gettime(CLOCK_MONOTONIC, &P.t0);
     P.quiet = args->quiet;
     P.page_kib = sysconf(_SC_PAGESIZE) / 1024;

@@ -237,6 +237,188 @@ each_mode_fails() {
     done
 }
 
+# --- DST as cp sees it: long names, permissions, links, owners --------------
+
+# long_name LENGTH - a file name of LENGTH bytes (NAME_MAX is 255).
+long_name() {
+    printf 'n%.0s' $(seq "$1")
+}
+
+@test "a DST name of 242 to 255 bytes works, new or replaced, in every mode" {
+    local mode len src
+    src=$(input 100K)
+    for len in 242 255; do
+        for mode in $MODES; do
+            run_lab 5 --mode $mode "$src" "$D/$(long_name $len)"
+            assert_success
+            assert_same_file "$src" "$D/$(long_name $len)"
+            run_lab 5 --mode $mode "$(input 1)" "$D/$(long_name $len)"
+            assert_success
+            assert_same_file "$D/in-1" "$D/$(long_name $len)"
+        done
+    done
+    assert_no_temporary
+}
+
+@test "without O_TMPFILE a DST name of 255 bytes works: the temporary's name is cut to fit" {
+    skip_if_sanitized "an LD_PRELOAD shim and ASan's interceptors do not mix"
+    local mode src
+    src=$(input 100K)
+    for mode in $MODES; do
+        LD_PRELOAD=$BUILD/notmpfile.so run_lab 5 --mode $mode "$src" "$D/$(long_name 255)"
+        assert_success
+        assert_same_file "$src" "$D/$(long_name 255)"
+        assert_no_temporary
+        # A copy that fails still removes it, cut name and all.
+        copy_past_fsize $mode "$(input 3M)" "$D/$(long_name 254)" "$BUILD/notmpfile.so"
+        assert_error_line "$D/$(long_name 254)" "File too large"
+        assert_no_temporary
+    done
+}
+
+# as_user COMMAND... - runs COMMAND as a user who owns the test's files but
+# is not root: in a user namespace of its own, root's files are the
+# user's, and root's power to write any file is gone. For a user who is
+# not root, COMMAND as it is. Call need_user first.
+as_user() {
+    if (( EUID == 0 )); then unshare --user "$@"; else "$@"; fi
+}
+
+# need_user - skips the test where as_user cannot work (user namespaces off).
+need_user() {
+    (( EUID != 0 )) || unshare --user true 2>/dev/null ||
+        skip "no user namespaces (unshare --user) to run as a user"
+}
+
+@test "a read-only DST is refused as cp refuses it, and left as it was" {
+    need_user
+    local mode src
+    src=$(input 100K)
+    echo "the old contents" >"$D/ro"
+    chmod 0444 "$D/ro"
+    run as_user cp "$src" "$D/ro"
+    assert_failure                      # what the lab must agree with
+    for mode in $MODES; do
+        run --separate-stderr as_user "$BUILD/lab5" --quiet --mode $mode "$src" "$D/ro"
+        assert_error_line "$D/ro" "Permission denied"
+        [[ $(cat "$D/ro") == "the old contents" ]] || fail "$mode: DST was replaced"
+    done
+    # Root may write any file, with cp and with the lab; it stays 0444.
+    if (( EUID == 0 )); then
+        run_lab 5 --mode stream "$src" "$D/ro"
+        assert_success
+        assert_same_file "$src" "$D/ro"
+        assert_equal "$(stat -c %a "$D/ro")" 444
+    fi
+}
+
+@test "a symlinked DST: the file it names gets the copy, and the link stays a link" {
+    local mode src
+    src=$(input 100K)
+    mkdir "$D/sub"
+    for mode in $MODES; do
+        echo old >"$D/sub/real-$mode"
+        ln -s "sub/real-$mode" "$D/link-$mode"
+        run_lab 5 --mode $mode "$src" "$D/link-$mode"
+        assert_success
+        [[ -L $D/link-$mode ]] || fail "$mode: the symlink was replaced by a file"
+        assert_same_file "$src" "$D/sub/real-$mode"
+    done
+    assert_no_temporary
+    [[ -z $(find "$D/sub" -name '.*') ]] || fail "temporary left in sub/"
+}
+
+@test "a dangling symlink as DST is refused, as cp refuses it" {
+    local mode src
+    src=$(input 100K)
+    ln -s nowhere "$D/dangling"
+    run cp "$src" "$D/dangling"
+    assert_failure
+    for mode in $MODES; do
+        run --separate-stderr "$BUILD/lab5" --quiet --mode $mode "$src" "$D/dangling"
+        assert_error_line "$D/dangling" "not writing through a dangling symlink"
+        [[ -L $D/dangling && ! -e $D/nowhere ]] || fail "$mode: wrote through it"
+    done
+}
+
+@test "a hard-linked DST is written in place, as cp writes it: every name sees the copy" {
+    local mode src inode
+    src=$(input 100K)
+    for mode in $MODES; do
+        echo old >"$D/a-$mode"
+        ln "$D/a-$mode" "$D/b-$mode"
+        inode=$(stat -c %i "$D/a-$mode")
+        run_lab 5 --mode $mode "$src" "$D/a-$mode"
+        assert_success
+        assert_same_file "$src" "$D/b-$mode"
+        assert_equal "$(stat -c %i:%h "$D/a-$mode")" "$inode:2"
+    done
+    assert_no_temporary
+}
+
+@test "a replaced DST keeps its owner, group and mode" {
+    (( EUID == 0 )) || skip "only root can give a file to another user"
+    local mode src
+    src=$(input 100K)
+    for mode in $MODES; do
+        echo old >"$D/owned-$mode"
+        chown 65534:65534 "$D/owned-$mode"
+        chmod 0640 "$D/owned-$mode"
+        run_lab 5 --mode $mode "$src" "$D/owned-$mode"
+        assert_success
+        assert_same_file "$src" "$D/owned-$mode"
+        assert_equal "$(stat -c %u:%g:%a "$D/owned-$mode")" 65534:65534:640
+    done
+}
+
+@test "SRC and DST the same file, under any name: exit 2, and SRC is untouched" {
+    local mode src dst
+    src=$(input 100K)
+    cp "$src" "$D/keep"
+    ln "$src" "$D/hard"
+    ln -s "in-100K" "$D/soft"
+    for mode in $MODES; do
+        for dst in "$src" "$D/hard" "$D/soft"; do
+            assert_bad_argument "are the same file" "$BUILD/lab5" --quiet --mode $mode "$src" "$dst"
+            assert_same_file "$D/keep" "$src"
+        done
+    done
+}
+
+@test "a TSV that is SRC or DST under any name is refused, exit 2, and neither changes" {
+    local src
+    src=$(input 100K)
+    cp "$src" "$D/keep"
+    echo old >"$D/dst"
+    ln -s dst "$D/dst-link"
+    assert_bad_argument "--tsv '$src' is the same file as SRC '$src'"         "$BUILD/lab5" --tsv "$src" "$src" "$D/dst"
+    LEAKLAB_TSV=$src assert_bad_argument "LEAKLAB_TSV '$src' is the same file as SRC"         "$BUILD/lab5" "$src" "$D/dst"
+    assert_bad_argument "--tsv '$D/dst-link' is the same file as DST '$D/dst'"         "$BUILD/lab5" --tsv "$D/dst-link" "$src" "$D/dst"
+    assert_same_file "$D/keep" "$src"
+    [[ $(cat "$D/dst") == old ]] || fail "DST was written"
+}
+
+# --- a sparse SRC ---------------------------------------------------------
+
+@test "a sparse SRC is copied byte for byte, its holes written out as zeros (LESSONS, lab 5)" {
+    local mode src_blocks
+    truncate -s 8M "$D/sparse"
+    printf 'data in the middle' | dd of="$D/sparse" bs=1 seek=$(( 3 << 20 )) conv=notrunc status=none
+    src_blocks=$(stat -c %b "$D/sparse")
+    (( src_blocks * 512 < 1 << 20 )) || skip "this file system made no holes ($src_blocks blocks)"
+    for mode in $MODES; do
+        run_lab 5 --mode $mode "$D/sparse" "$D/out-$mode"
+        assert_success
+        assert_same_file "$D/sparse" "$D/out-$mode"
+    done
+    # slurp and stream write every byte; zerocopy does too unless the file
+    # system can clone (Btrfs, XFS), so it is not held to it.
+    for mode in slurp stream; do
+        (( $(stat -c %b "$D/out-$mode") * 512 >= 8 << 20 )) ||
+            fail "$mode: $(stat -c %b "$D/out-$mode") blocks of 512 bytes; expected all 8 MiB written"
+    done
+}
+
 # Where the file system has no O_TMPFILE (NFS, ...), DST is written to a
 # named ".DST.lab5-XXXXXX" instead. build/notmpfile.so makes open(2) refuse
 # O_TMPFILE, so these tests take that path here.

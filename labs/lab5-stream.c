@@ -25,9 +25,11 @@
  *
  * Correctness, in every mode: a regular-file DST is written to a temporary
  * file beside it and renamed over DST only when the copy is complete, so a
- * failed copy never leaves a partial file under DST's name (harness/dest.c;
- * a FIFO or a device is written directly). Every failure is one line, path
- * and strerror, exit 1.
+ * failed copy never leaves a partial file under DST's name. Where a rename
+ * would not do what cp does (a read-only DST, a symlink, a hard link), DST
+ * is treated as cp treats it; a FIFO or a device is written directly
+ * (harness/dest.c). Every failure is one line, path and strerror, exit 1.
+ * The copy is not sparse: a hole in SRC is written out as zeros.
  *
  * Run it:  make lab5      or   build/lab5 --make-input 64M in.bin &&
  *                              build/leaklab run 5 -- in.bin out.bin
@@ -287,9 +289,7 @@ static uint64_t copy_zero(int in, int out, off_t size_hint)
  * repeated block never compares equal. Returns nothing; exits 1 on error. */
 static void write_input(uint64_t size)
 {
-    mode_t mask = umask(0);
-    umask(mask);
-    int out = dest_open(dst_path, 0666 & ~mask);
+    int out = dest_open(dst_path, 0666);
     static uint64_t block[(1 << 20) / 8];
     uint64_t x = 0x9E3779B97F4A7C15ULL;
     while (size > 0) {
@@ -336,9 +336,12 @@ int main(int argc, char **argv)
         errno = EISDIR;
         lab_fail(src_path);
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    int out = dest_open(dst_path, st.st_mode & 0777 & ~mask);
+    struct stat dst;   /* cp refuses this too: DST would be truncated */
+    if (stat(dst_path, &dst) == 0 && dst.st_dev == st.st_dev &&
+        dst.st_ino == st.st_ino)
+        lab_usage("SRC '%s' and DST '%s' are the same file", src_path,
+                  dst_path);
+    int out = dest_open(dst_path, st.st_mode & 0777);
 
     row_every = buffer_size > (1 << 20) ? buffer_size : 1 << 20;
     next_row = row_every;
