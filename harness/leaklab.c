@@ -752,8 +752,7 @@ static pid_t spawn_lab(const struct run_plan *plan, const char *tsv,
         }
         setenv("LEAKLAB_CAP", plan->cap_kind, 1);  /* no cap of its own */
         execv(plan->lab->path, argv);
-        fprintf(stderr, "leaklab: %s: %s
-", plan->lab->path,
+        fprintf(stderr, "leaklab: %s: %s\n", plan->lab->path,
                 strerror(errno));
         _exit(127);
     }

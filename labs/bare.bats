@@ -40,6 +40,7 @@ reserve_4g() {
 assert_wall_at_mib() {
     assert_failure 3
     local k
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     k=$(wall_iteration "$stderr")
     [[ -n $k ]] || fail "no wall message: $stderr"
     (( (k - 1) * 512 < $1 && k * 512 > $1 - 64 )) ||
@@ -54,6 +55,7 @@ assert_wall_at_mib() {
     cap=$(default_cap_mib)
     reserve_4g
     assert_wall_at_mib "$cap"
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "${#stderr_lines[@]}" 2
     assert_equal "${stderr_lines[0]}" "lab2: capped at $cap MiB of address space (RLIMIT_AS), the runner's default, as nothing else caps this run; --no-cap lifts it"
     [[ ${stderr_lines[1]} == *"returned NULL"* ]] || fail "stderr: $stderr"
