@@ -55,8 +55,9 @@ int main(int argc, char **argv)
         switch (c) {
         case 'c':
             if (!parse_size(optarg, &cap) || cap == 0) {
+                record_escape(why, sizeof why, optarg);  /* one line */
                 fprintf(stderr, "bench-run: bad --cap '%s': want a size "
-                        "such as 512M or 2G\n", optarg);
+                        "such as 512M or 2G\n", why);
                 return 2;
             }
             break;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -147,20 +148,29 @@ uint64_t statm_rss_bytes(int statm_fd)
  * The bad endings
  * --------------------------------------------------------------------- */
 
+void say_line(const char *prog, const char *fmt, va_list ap)
+{
+    char text[2048], line[4096];
+    vsnprintf(text, sizeof text, fmt, ap);
+    record_escape(line, sizeof line, text);
+    fprintf(stderr, "%s: %s\n", prog, line);
+}
+
 noreturn void lab_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", progname);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say_line(progname, fmt, ap);
     va_end(ap);
     exit(EXIT_USAGE);
 }
 
 noreturn void lab_fail(const char *path)
 {
-    fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+    const char *why = strerror(errno);
+    char line[PATH_MAX * 4 + 64];
+    record_escape(line, sizeof line, path);
+    fprintf(stderr, "%s: %s: %s\n", progname, line, why);
     exit(EXIT_ERROR);
 }
 
@@ -169,9 +179,7 @@ noreturn void lab_wall(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     fflush(stdout);   /* the table so far, then the wall, in that order */
-    fprintf(stderr, "%s: ", progname);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say_line(progname, fmt, ap);
     va_end(ap);
     exit(EXIT_WALL);
 }

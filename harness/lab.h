@@ -10,6 +10,7 @@
 #ifndef LEAKLAB_LAB_H
 #define LEAKLAB_LAB_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -154,6 +155,12 @@ noreturn void lab_usage(const char *fmt, ...)
 noreturn void lab_fail(const char *path);  /* "path: strerror(errno)", 1 */
 noreturn void lab_wall(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+
+/* The one line every message above is: "prog: " and the formatted text,
+ * its control characters escaped as record_escape does, so that an
+ * argument holding a newline cannot split it (or forge a second line).
+ * Cut at 2 KiB of text. */
+void say_line(const char *prog, const char *fmt, va_list ap);
 
 /* The program's name for messages ("lab1"): argv[0] without its path. */
 const char *lab_progname(void);

@@ -92,16 +92,17 @@ static noreturn void usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("leaklab: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say_line("leaklab", fmt, ap);
     va_end(ap);
     exit(EXIT_USAGE);
 }
 
 static noreturn void fail(const char *path)
 {
-    fprintf(stderr, "leaklab: %s: %s\n", path, strerror(errno));
+    const char *why = strerror(errno);
+    char line[PATH_MAX * 4 + 64];
+    record_escape(line, sizeof line, path);
+    fprintf(stderr, "leaklab: %s: %s\n", line, why);
     exit(EXIT_ERROR);
 }
 
@@ -1072,7 +1073,8 @@ static void lock_records(const char *dir)
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         if (errno != EWOULDBLOCK)
             fail(path);
-        char buf[32];
+        char buf[32], where[PATH_MAX * 4];
+        record_escape(where, sizeof where, dir);   /* one line */
         long holder = 0;
         ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
         buf[n > 0 ? n : 0] = '\0';
@@ -1080,10 +1082,10 @@ static void lock_records(const char *dir)
         if (parse_long(buf, 1, LONG_MAX, &holder))
             fprintf(stderr, "leaklab: %s in use by PID %ld (another "
                     "leaklab run); wait for it, or give another --out\n",
-                    dir, holder);
+                    where, holder);
         else      /* it has the lock, and has not written its pid yet */
             fprintf(stderr, "leaklab: %s in use by another leaklab run; "
-                    "wait for it, or give another --out\n", dir);
+                    "wait for it, or give another --out\n", where);
         exit(EXIT_ERROR);
     }
     char pid[32];
@@ -1201,11 +1203,15 @@ static bool parse_run_options(int argc, char **argv, struct run_options *o)
         case 'o': o->out = optarg; break;
         case 'q': o->quiet = true; break;
         case 'h': print_help(); return false;
-        case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt)
-                usage_error("unknown option '-%c' (see --help)", optopt);
-            usage_error("unknown option '%s' (see --help)", argv[optind - 1]);
+        default: {   /* '?' or ':': named as typed, --quiet=1 not -q */
+            /* A long option is always consumed whole, so it is the one
+             * before optind, even with "run 1 --x" permuted; a short
+             * one is named from optopt whatever the word. */
+            char why[512];
+            usage_error("%s (see --help)",
+                        option_error(c, argv[optind - 1], longopts, why,
+                                     sizeof why));
+        }
         }
     }
     if (optind >= nours)

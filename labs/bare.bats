@@ -167,3 +167,17 @@ assert_wall_at_mib() {
     assert_bad_argument "option '--help' takes no value" "$BUILD/bench-run" --help=x true
     assert_bad_argument "option '-c' needs a value" "$BUILD/bench-run" -c
 }
+
+@test "a bad argument holding a newline is still one line on stderr" {
+    assert_bad_argument 'x\ny' "$BUILD/lab1" --mode $'x\ny'
+    assert_bad_argument 'a\nverdict=x' "$BUILD/leaklab" run 1 --mode $'a\nverdict=x'
+    assert_bad_argument '1\n2' "$BUILD/bench-run" --cap $'1\n2' true
+}
+
+@test "a missing file whose name holds a newline is named on one line" {
+    run --separate-stderr "$BUILD/lab5" --no-cap $'/no/such\nfile' "$BATS_TEST_TMPDIR/dst"
+    assert_failure 1
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    assert_equal "${#stderr_lines[@]}" 1
+    assert_equal "$stderr" 'lab5: /no/such\nfile: No such file or directory'
+}

@@ -360,3 +360,13 @@ wait"
     assert_success
     assert_output --partial "Exit codes: 0 every run ended with the verdict its mode expects"
 }
+
+@test "the runner names a bad option as it was typed, not as its short form" {
+    assert_bad_argument "'--quiet' takes no value" "$BUILD/leaklab" run 1 --quiet=1
+    assert_bad_argument "'--help' takes no value" "$BUILD/leaklab" run --help=1 1
+    assert_bad_argument "'--frob'" "$BUILD/leaklab" run 1 --frob
+}
+
+@test "the runner calls an ambiguous option ambiguous and lists what it could be" {
+    assert_bad_argument "'--c' is ambiguous: --cap, --cap-kind" "$BUILD/leaklab" run 1 --c 8M
+}
