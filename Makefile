@@ -75,10 +75,13 @@ $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
 # make labN: every mode through the runner, then the charts, drawn from
 # the records alone.  A lab may set LABN_ARGS (arguments after --) and
 # LABN_PREP (a target to make first).
+# The runner clears the last run's records and charts under its lock
+# (--fresh), so that two `make labN` at once cannot delete each other's;
+# it prints a summary table, and keeps each lab's own words in
+# out/labN/MODE.log (VERBOSE=1 shows them).
 $(LABS): lab%: deps build
-	@rm -rf $(OUT)/lab$*
 	@$(if $(LAB$*_PREP),$(MAKE) --no-print-directory $(LAB$*_PREP))
-	$(BUILD)/leaklab run $* --quiet --out $(OUT) -- $(LAB$*_ARGS)
+	@$(BUILD)/leaklab run $* --quiet --fresh $(if $(VERBOSE),--verbose) --out $(OUT)$(if $(LAB$*_ARGS), -- $(LAB$*_ARGS))
 	@plots/plot.sh $(OUT)/lab$*
 	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then plots/plot.sh --text $(OUT)/lab$*; fi
 	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"

@@ -113,8 +113,9 @@ static void print_help(void)
 "       leaklab run N [OPTIONS] [-- LAB-ARGS...]\n"
 "\n"
 "Runs build/labN under a memory cap and records each run in\n"
-"DIR/labN/MODE.tsv (memory per iteration) and DIR/labN/MODE.meta (how it\n"
-"ended: verdict=finished|limit|killed|timeout|crashed), and what the lab\n"
+"DIR/labN/MODE.tsv (memory per iteration), DIR/labN/MODE.meta (how it\n"
+"ended: verdict=finished|limit|killed|timeout|crashed), DIR/labN/MODE.log\n"
+"(what the lab said on stderr), and what the lab\n"
 "says about itself in DIR/labN/lab.meta. The lab dies with the runner;\n"
 "one runner at a time holds DIR/labN (DIR/labN/.lock).\n"
 "\n"
@@ -129,7 +130,13 @@ static void print_help(void)
 "                         of running (default 120; a Ctrl-Z pause does\n"
 "                         not count)\n"
 "  -o, --out DIR          where records go (default out)\n"
-"  -q, --quiet            hide the lab's stdout (its stderr still shows)\n"
+"  -q, --quiet            hide the lab's stdout\n"
+"  -v, --verbose          show what each lab said on stderr (it is always\n"
+"                         in DIR/labN/MODE.log, and shown for a run that\n"
+"                         did not end as its mode expects)\n"
+"  -f, --fresh            first remove the records and charts of earlier\n"
+"                         runs in DIR/labN (.tsv .meta .log .png .svg\n"
+"                         .pdf .txt), under the lock; other files stay\n"
 "  -h, --help             this text\n"
 "LAB-ARGS may not set what the runner sets: --mode, --tsv, --describe,\n"
 "--help, --quiet (nor -m, -q, -h, nor a prefix such as --mo).\n"
@@ -662,6 +669,9 @@ struct run_plan {
     long timeout_s;              /* whole-group SIGKILL after this */
     const char *out;             /* DIR */
     bool quiet;                  /* lab stdout to /dev/null */
+    bool verbose;                /* copy the lab's stderr log to ours */
+    int name_width;              /* the longest mode name run, for the
+                                    summary table's first column */
     char **lab_args;             /* after "--" */
     int nlab_args;               /* how many */
 };
@@ -671,6 +681,7 @@ struct run_paths {
     char dir[PATH_MAX];          /* DIR/labN */
     char tsv[PATH_MAX];          /* DIR/labN/MODE.tsv */
     char meta[PATH_MAX];         /* DIR/labN/MODE.meta */
+    char log[PATH_MAX];          /* DIR/labN/MODE.log: the lab's stderr */
 };
 
 /* How one run went, as watch_lab saw it. */
@@ -681,6 +692,8 @@ struct run_result {
     uint64_t watchdog_rss;       /* what the watchdog saw, bytes, or 0 */
     double wall_ms;              /* fork to reaping */
     const char *verdict;         /* judge()'s word */
+    char message[512];           /* the last line the lab said on stderr,
+                                    or "" */
 };
 
 /* DIR/labN, where a lab's records go. */
@@ -700,6 +713,8 @@ static void record_paths(const struct run_plan *plan, struct run_paths *p)
     join(p->tsv, sizeof p->tsv, p->dir, name);
     snprintf(name, sizeof name, "%s.meta", plan->mode);
     join(p->meta, sizeof p->meta, p->dir, name);
+    snprintf(name, sizeof name, "%s.log", plan->mode);
+    join(p->log, sizeof p->log, p->dir, name);
 }
 
 /* Makes the records' directory and removes the last run's records of
@@ -712,6 +727,7 @@ static void prepare_records(const struct run_plan *plan, struct run_paths *p)
     make_dir(p->dir);
     unlink(p->meta);
     unlink(p->tsv);
+    unlink(p->log);
 }
 
 /* Forks the lab, in a process group of its own (a timeout takes all of
@@ -719,9 +735,16 @@ static void prepare_records(const struct run_plan *plan, struct run_paths *p)
  * its pid, with lab_group naming it; exits 1 if fork fails. The child
  * execs argv or exits 126 (no cap, no death signal) or 127 (no exec). */
 static pid_t spawn_lab(const struct run_plan *plan, const char *tsv,
-                       char **argv)
+                       const char *log, char **argv)
 {
     fflush(stdout);
+    /* The lab's stderr is a record: its FATAL line or its NULL from
+     * malloc is the lesson, but in the middle of make's output it reads
+     * as a failure. The summary table says how each run ended; the log
+     * keeps the lab's own words (shown with --verbose). */
+    int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0)
+        fail(log);
     /* No signal may come between the fork and lab_group naming the new
      * group: a Ctrl-Z there would stop us and leave the lab running. */
     mask_signals(SIG_BLOCK);
@@ -739,6 +762,7 @@ static pid_t spawn_lab(const struct run_plan *plan, const char *tsv,
         handle(SIGCONT, SIG_DFL);
         mask_signals(SIG_UNBLOCK);
         setenv("LEAKLAB_TSV", tsv, 1);
+        dup2(log_fd, STDERR_FILENO);   /* dup2 clears O_CLOEXEC on 2 */
         if (plan->quiet) {
             int null = open("/dev/null", O_WRONLY);
             if (null >= 0)
@@ -757,6 +781,7 @@ static pid_t spawn_lab(const struct run_plan *plan, const char *tsv,
                 strerror(errno));
         _exit(127);
     }
+    close(log_fd);
     setpgid(pid, pid);   /* same as the child's; whichever runs first */
     lab_group = pid;
     resumed = 0;
@@ -895,28 +920,104 @@ static void write_meta(const struct run_plan *plan, const struct run_paths *p,
                 (unsigned long long)(r->watchdog_rss / 1024));
     fprintf(f, "peak_rss_kib=%ld\nwall_ms=%.0f\n", r->ru.ru_maxrss,
             r->wall_ms);
+    put_field(f, "log", p->log);
+    if (r->message[0])
+        put_field(f, "message", r->message);
     put_field(f, "verdict", r->verdict);
     commit_temp(f, tmp, p->meta);
 }
 
-/* One line on stdout for the run. wait4's peak and the watchdog's reading
- * are two samples of the kernel's batched rss counter; a killed run shows
- * both, so that a peak a hair under the cap does not look like a kill for
+/* The summary table make prints: a heading per lab, then a row per run,
+ *
+ *   lab2: heap growth to the cap
+ *     mode     verdict      peak rss  wall met
+ *     budget   limit    ✓  257.6 MiB  FATAL: heap out of memory
+ *     kill     killed   ✓  193.2 MiB  kill cap 192 MiB (watchdog saw 193.3 MiB)
+ *
+ * with ✓ where the run ended as its mode expects, and "✗ expected X"
+ * where it did not. wait4's peak and the watchdog's reading are two
+ * samples of the kernel's batched rss counter; a killed row shows both,
+ * so that a peak a hair under the cap does not look like a kill for
  * nothing. */
+static void print_heading(const struct run_plan *plan)
+{
+    int w = plan->name_width;
+    printf("lab%d: %s\n", plan->lab->number, desc_get(plan->lab, "title"));
+    printf("  %-*s  %-8s    %11s  %s\n", w, "mode", "verdict", "peak rss",
+           "wall met");
+}
+
+/* One row of the table above, for a run that has ended; the heading
+ * comes with the first row, so that a run stopped by a bad argument
+ * prints none. */
 static void print_summary(const struct run_plan *plan,
-                          const struct run_paths *p,
                           const struct run_result *r)
 {
-    printf("lab%d %-8s %-8s peak rss %7.1f MiB  cap %s %.0f MiB",
-           plan->lab->number, plan->mode, r->verdict,
-           r->ru.ru_maxrss / 1024.0, plan->cap_kind, mib(plan->cap));
-    if (r->watchdog_rss)
-        printf(" (watchdog saw %.1f MiB)", mib(r->watchdog_rss));
-    printf("  -> %s", p->tsv);
-    if (!as_expected(plan, r->verdict))
+    static bool headed;
+    if (!headed)
+        print_heading(plan);
+    headed = true;
+    bool ok = as_expected(plan, r->verdict);
+    printf("  %-*s  %-8s %s  %7.1f MiB  ", plan->name_width, plan->mode,
+           r->verdict, ok ? "✓" : "✗", r->ru.ru_maxrss / 1024.0);
+    const char *wall = desc_mode(plan->lab, "wall", plan->mode);
+    if (strcmp(r->verdict, "limit") == 0 && wall &&
+        strncmp(wall, "limit: ", 7) == 0 &&
+        strcmp(plan->cap_kind, "rlimit") == 0)      /* a NULL at the cap */
+        printf("%s cap %.0f MiB: %s", plan->cap_kind, mib(plan->cap),
+               wall + 7);
+    else if (strcmp(r->verdict, "limit") == 0)     /* the lab's own wall */
+        printf("%s", wall ? wall : "limit: exit 3");
+    else if (strcmp(r->verdict, "killed") == 0 && r->watchdog_rss)
+        printf("%s cap %.0f MiB (watchdog saw %.1f MiB)", plan->cap_kind,
+               mib(plan->cap), mib(r->watchdog_rss));
+    else if (strcmp(r->verdict, "timeout") == 0)
+        printf("--timeout %ld s", plan->timeout_s);
+    else if (strcmp(r->verdict, "finished") == 0)
+        printf("none (under %s cap %.0f MiB)", plan->cap_kind,
+               mib(plan->cap));
+    else
+        printf("%s", r->message[0] ? "see the log" : "no word from the lab");
+    if (!ok)
         printf("  (expected %s)", plan->expect);
     putchar('\n');
     fflush(stdout);
+}
+
+/* The last non-empty line of the file at path, without its newline, in
+ * buf (cut to len), or "" if there is none or it cannot be read. */
+static void last_line(const char *path, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        size_t n = strlen(line);
+        if (n == 0)
+            continue;
+        if (n >= len)
+            n = len - 1;
+        memcpy(buf, line, n);
+        buf[n] = '\0';
+    }
+    fclose(f);
+}
+
+/* Copies the lab's log at path to our stderr, as the lab wrote it. */
+static void show_log(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char chunk[4096];
+    size_t n;
+    fflush(stdout);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, stderr);
+    fclose(f);
 }
 
 /* Runs one mode to the end and records it. Returns its verdict. A lab
@@ -941,15 +1042,20 @@ static const char *run_one(const struct run_plan *plan)
 
     struct run_result r = {0};
     double t0 = now_ms();
-    pid_t pid = spawn_lab(plan, paths.tsv, argv);
+    pid_t pid = spawn_lab(plan, paths.tsv, paths.log, argv);
     watch_lab(plan, pid, t0, &r);
     if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == EXIT_USAGE) {
+        show_log(paths.log);         /* the lab's one line, once */
         unlink(paths.tsv);
+        unlink(paths.log);
         exit(EXIT_USAGE);
     }
     r.verdict = judge(&r);
+    last_line(paths.log, r.message, sizeof r.message);
     write_meta(plan, &paths, argv, &r);
-    print_summary(plan, &paths, &r);
+    print_summary(plan, &r);
+    if (plan->verbose || !as_expected(plan, r.verdict))
+        show_log(paths.log);
     return r.verdict;
 }
 
@@ -1145,6 +1251,8 @@ struct run_options {
     long timeout_s;              /* --timeout */
     const char *out;             /* --out */
     bool quiet;                  /* --quiet */
+    bool verbose;                /* --verbose */
+    bool fresh;                  /* --fresh */
     char **lab_args;             /* after "--" */
     int nlab_args;               /* how many */
 };
@@ -1160,6 +1268,8 @@ static bool parse_run_options(int argc, char **argv, struct run_options *o)
         {"timeout", required_argument, NULL, 't'},
         {"out", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"fresh", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -1175,7 +1285,7 @@ static bool parse_run_options(int argc, char **argv, struct run_options *o)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(nours, argv, ":m:c:k:t:o:qh", longopts, NULL)) !=
+    while ((c = getopt_long(nours, argv, ":m:c:k:t:o:qvfh", longopts, NULL)) !=
            -1) {
         switch (c) {
         case 'm': o->mode = optarg; break;
@@ -1202,6 +1312,8 @@ static bool parse_run_options(int argc, char **argv, struct run_options *o)
             break;
         case 'o': o->out = optarg; break;
         case 'q': o->quiet = true; break;
+        case 'v': o->verbose = true; break;
+        case 'f': o->fresh = true; break;
         case 'h': print_help(); return false;
         default: {   /* '?' or ':': named as typed, --quiet=1 not -q */
             /* A long option is always consumed whole, so it is the one
@@ -1253,6 +1365,7 @@ static int plan_runs(const struct lab_desc *lab, const struct run_options *o,
         *plan = (struct run_plan){
             .lab = lab, .mode = m, .expect = desc_mode(lab, "expect", m),
             .timeout_s = o->timeout_s, .out = o->out, .quiet = o->quiet,
+            .verbose = o->verbose,
             .lab_args = o->lab_args, .nlab_args = o->nlab_args,
         };
         plan->cap_kind = o->cap_kind ? o->cap_kind
@@ -1273,6 +1386,12 @@ static int plan_runs(const struct lab_desc *lab, const struct run_options *o,
             plan->switched = true;
         }
     }
+    int width = (int)strlen("mode");
+    for (int i = 0; i < n; i++)
+        if ((int)strlen(plans[i].mode) > width)
+            width = (int)strlen(plans[i].mode);
+    for (int i = 0; i < n; i++)
+        plans[i].name_width = width;
     return n;
 }
 
@@ -1318,6 +1437,42 @@ static int report_verdicts(const struct run_plan *plans,
     return EXIT_ERROR;
 }
 
+/* --fresh, under the lock: removes DIR/labN's regular files whose names
+ * end as a record or a chart does (.tsv .meta .log .png .svg .pdf .txt),
+ * so that no chart of a mode this run does not make is left standing.
+ * Anything else (lab 5's input, a massif directory, .lock) stays. Exits 1
+ * if a record cannot be removed. */
+static void remove_old_records(const char *dir)
+{
+    static const char *const ends[] = {".tsv", ".meta", ".log", ".png",
+                                       ".svg", ".pdf", ".txt"};
+    DIR *dp = opendir(dir);
+    if (!dp)
+        fail(dir);
+    struct dirent *e;
+    /* cppcheck-suppress readdirCalled ; glibc deprecates readdir_r, and
+     * readdir on a stream of our own, in one thread, is safe */
+    while ((e = readdir(dp)) != NULL) {
+        size_t n = strlen(e->d_name);
+        bool record = false;
+        for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+            size_t k = strlen(ends[i]);
+            record |= n > k && strcmp(e->d_name + n - k, ends[i]) == 0;
+        }
+        struct stat st;
+        if (!record || fstatat(dirfd(dp), e->d_name, &st,
+                               AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (unlinkat(dirfd(dp), e->d_name, 0) < 0 && errno != ENOENT) {
+            char path[PATH_MAX];
+            join(path, sizeof path, dir, e->d_name);
+            fail(path);
+        }
+    }
+    closedir(dp);
+}
+
 /* leaklab run: one mode, or each in turn. Returns 0 when every run ended
  * with the verdict its mode expects, 1 when one did not (each is named on
  * stderr) or the lab cannot describe itself; exits 2 on a bad argument
@@ -1349,9 +1504,10 @@ static int cmd_run(int argc, char **argv)
     make_dir(o.out);
     make_dir(dir);
     lock_records(dir);
+    if (o.fresh)
+        remove_old_records(dir);
     say_switched(plans, nplans);
     write_lab_meta(&lab, dir, plans, nplans);
-
     const char *verdicts[MAX_MODES];
     for (int i = 0; i < nplans; i++)
         verdicts[i] = run_one(&plans[i]);
