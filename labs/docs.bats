@@ -267,3 +267,84 @@ EOF
 26: ## Wrong lead: line 2 of the box does not start "> - **Why:** "
 34: ## Too long: line 1 of the box is 121 characters, over 120'
 }
+
+# --------------------------------------------------------------------------
+# Source lines the pasted reports cite
+# --------------------------------------------------------------------------
+
+# cited_lines FILE - every stack frame a pasted report in FILE cites in a
+# lab's source, one a line: "FUNCTION SOURCE LINE". Three forms:
+# Valgrind's "by 0x...: FUNCTION (labN-name.c:LINE)", LeakSanitizer's
+# "in FUNCTION labs/labN-name.c:LINE:COL", and heaptrack's FUNCTION alone
+# on a line, then "at labs/labN-name.c:LINE" on the next.
+cited_lines() {
+    awk '
+        function cite(s,   f) {
+            f = s; sub(/[ (].*/, "", f)
+            sub(/^[^ ]* \(?(labs\/)?/, "", s)
+            split(s, p, ":")
+            print f, p[1], p[2]
+        }
+        match($0, /[A-Za-z_][A-Za-z0-9_]* \((labs\/)?lab[0-9]+-[a-z0-9-]+\.c:[0-9]+/) {
+            cite(substr($0, RSTART, RLENGTH))
+        }
+        match($0, / in [A-Za-z_][A-Za-z0-9_]* labs\/lab[0-9]+-[a-z0-9-]+\.c:[0-9]+/) {
+            cite(substr($0, RSTART + 4, RLENGTH - 4))
+        }
+        /^ *at labs\/lab[0-9]+-[a-z0-9-]+\.c:[0-9]+$/ && prev ~ /^ *[A-Za-z_][A-Za-z0-9_]*$/ {
+            f = prev; gsub(/ /, "", f); s = $0; sub(/^ *at /, "", s)
+            cite(f " " s)
+        }
+        { prev = $0 }' "$1"
+}
+
+# stale_citations FILE - prints "FUNCTION SOURCE:LINE: why" for every
+# frame cited_lines finds whose line no longer holds what the report saw:
+# the line must lie in FUNCTION (the last definition that starts a line
+# before it, as every function in labs/ does) and make a call there.
+stale_citations() {
+    local fn src n
+    while read -r fn src n; do
+        awk -v fn="$fn" -v n="$n" -v cite="$fn $src:$n" '
+            /^[A-Za-z].*[A-Za-z_][A-Za-z0-9_]*\(/ && !/;[[:space:]]*$/ {
+                d = $0; sub(/\(.*/, "", d); sub(/.*[^A-Za-z0-9_]/, "", d); def = d
+            }
+            FNR == n {
+                code = $0; gsub(/(if|for|while|switch|return|sizeof) *\(/, "", code)
+                if (def != fn) printf "%s: in %s, not %s\n", cite, def, fn
+                else if (code !~ /[A-Za-z_][A-Za-z0-9_]*\(/) printf "%s: makes no call\n", cite
+                found = 1; exit
+            }
+            END { if (!found) printf "%s: no such line\n", cite }' "$LEAKLAB_ROOT/labs/$src"
+    done < <(cited_lines "$1")
+}
+
+@test "every source line a pasted report in LESSONS.md cites is still the call it saw" {
+    local n
+    n=$(cited_lines "$LEAKLAB_ROOT/LESSONS.md" | wc -l)
+    [ "$n" -ge 10 ] || fail "found only $n cited frames in LESSONS.md: is cited_lines broken?"
+    run stale_citations "$LEAKLAB_ROOT/LESSONS.md"
+    assert_success
+    [[ -z $output ]] || fail "$(printf 'run the report again; these frames moved:\n%s' "$output")"
+}
+
+@test "the citation check flags a frame one line off or in another function" {
+    local f=$BATS_TEST_TMPDIR/report.md at
+    at=$(grep -n 'struct request_ctx \*ctx = malloc' "$LEAKLAB_ROOT/labs/lab1-closure.c" | cut -d: -f1)
+    [[ $at =~ ^[0-9]+$ ]] || fail "make_context's malloc not found in lab1-closure.c"
+    cat >"$f" <<EOF
+    ==1==    by 0x1: make_context (lab1-closure.c:$at)
+    ==1==    by 0x1: make_context (lab1-closure.c:$((at - 1)))
+    #2 0x1 in main labs/lab1-closure.c:$at:31
+make_context
+  at labs/lab1-closure.c:$at
+  in build/lab1
+add_listener
+  at labs/lab1-closure.c:99999
+EOF
+    run stale_citations "$f"
+    assert_success
+    assert_output "make_context lab1-closure.c:$((at - 1)): makes no call
+main lab1-closure.c:$at: in make_context, not main
+add_listener lab1-closure.c:99999: no such line"
+}
