@@ -348,3 +348,81 @@ EOF
 main lab1-closure.c:$at: in make_context, not main
 add_listener lab1-closure.c:99999: no such line"
 }
+
+# --------------------------------------------------------------------------
+# README's table of what make writes
+# --------------------------------------------------------------------------
+
+# landing_patterns FILE - the paths README's "Where things land" table
+# names in its first column, one extended regex a line, anchored. In a
+# cell, `.svg` after `out/labN/MODE.png` is MODE.svg beside it, and a bare
+# name (`copy.bin`) sits beside the path before it; labN is any lab, MODE
+# any mode, and a path ending in / is everything under it.
+landing_patterns() {
+    awk '
+        /^## Where things land/ { on = 1; next }
+        on && /^## / { exit }
+        on && /^\| `/ {
+            split($0, cell, "|"); s = cell[2]; prev = ""
+            while (match(s, /`[^`]*`/)) {
+                p = substr(s, RSTART + 1, RLENGTH - 2); s = substr(s, RSTART + RLENGTH)
+                if (p ~ /^\./ && prev != "") { q = prev; sub(/\.[^.\/]*$/, "", q); p = q p }
+                else if (p !~ /\// && prev != "") { q = prev; sub(/[^\/]*$/, "", q); p = q p }
+                prev = p
+                gsub(/\./, "\\.", p); gsub(/labN/, "lab[0-9]+", p); gsub(/MODE/, "[^/]+", p)
+                print "^" p (p ~ /\/$/ ? "" : "$")
+            }
+        }' "$1"
+}
+
+# unlisted_outputs README DIR PREFIX - prints every file under DIR whose
+# path, as PREFIX/relative-path, matches none of README's patterns.
+unlisted_outputs() {
+    local patterns f
+    patterns=$(landing_patterns "$1")
+    [[ -n $patterns ]] || { echo "no patterns in $1"; return 0; }
+    while IFS= read -r -d '' f; do
+        grep -qE -f <(printf '%s\n' "$patterns") <<<"$3/${f#"$2"/}" || printf '%s/%s\n' "$3" "${f#"$2"/}"
+    done < <(find "$2" -type f -print0 | sort -z)
+}
+
+@test "README's table names every file make lab5 and make massif write" {
+    skip_if_sanitized "massif runs the normal build under Valgrind"
+    local out=$BATS_TEST_TMPDIR/out
+    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$BUILD" OUT="$out" TEXT_CHARTS=no \
+        lab5 >"$BATS_TEST_TMPDIR/make.log" 2>&1 || fail "make lab5: $(cat "$BATS_TEST_TMPDIR/make.log")"
+    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$BUILD" OUT="$out" \
+        massif LAB=2 MODE=rlimit >"$BATS_TEST_TMPDIR/make.log" 2>&1 ||
+        fail "make massif: $(cat "$BATS_TEST_TMPDIR/make.log")"
+    [ -f "$out/lab5/input.bin" ] && [ -f "$out/lab2/rlimit.massif.log" ] &&
+        compgen -G "$out/lab2/rlimit-massif/iter-*.massif" >/dev/null ||
+        fail "the runs did not write what this test expects: $(cd "$out" && find . -type f)"
+    run unlisted_outputs "$LEAKLAB_ROOT/README.md" "$out" out
+    assert_success
+    [[ -z $output ]] || fail "$(printf 'README.md, "Where things land", does not name:\n%s' "$output")"
+}
+
+@test "the table check reads cells as README writes them, and flags what is missing" {
+    local readme=$BATS_TEST_TMPDIR/README.md dir=$BATS_TEST_TMPDIR/out
+    cat >"$readme" <<'EOF'
+## Where things land
+
+| path | what |
+|------|------|
+| `out/labN/MODE.png`, `.svg` | a chart (`out/not/a/pattern.txt`) |
+| `out/lab5/input.bin`, `copy.bin` | lab 5 |
+| `out/labN/MODE-massif/` | snapshots |
+
+## Next
+| `out/labN/MODE.meta` | outside the section |
+EOF
+    mkdir -p "$dir/lab1/retain-massif" "$dir/lab5"
+    touch "$dir/lab1/retain.png" "$dir/lab1/retain.svg" "$dir/lab1/retain-massif/iter-0.massif" \
+        "$dir/lab5/input.bin" "$dir/lab5/copy.bin" "$dir/lab1/retain.meta" \
+        "$dir/lab1/retain.massif.log" "$dir/lab1/retain.pngx"
+    run unlisted_outputs "$readme" "$dir" out
+    assert_success
+    assert_output "out/lab1/retain.massif.log
+out/lab1/retain.meta
+out/lab1/retain.pngx"
+}
