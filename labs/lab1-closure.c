@@ -29,8 +29,8 @@
  *   narrow   the handler captures only the one field it needs, not the
  *            whole context: a few bytes per iteration instead of 1 MiB.
  *   sometimes  release's fix, but one request in ten takes an error path
- *            that forgets the free: the second seed's "occasional" leak,
- *            a staircase instead of a line. Valgrind: "definitely lost".
+ *            that forgets the free, an "occasional" leak in the lecture
+ *            内存泄漏 ("Memory leaks"): a staircase. Valgrind: "definitely lost".
  *
  * Run it:  make lab1      or   build/leaklab run 1 --mode retain
  */
