@@ -96,9 +96,11 @@ fatal_expected() {
     assert_meta "$META" verdict limit
     # It says which request failed and how much it held: every array
     # before that iteration.
-    local it
-    it=$(wall_iteration "$output")
-    [[ -n $it ]] || fail "no iteration in: $output"
+    local it log
+    log=$(cat "${META%.meta}.log")   # the lab's stderr, kept by the runner
+    it=$(wall_iteration "$log")
+    [[ -n $it ]] || fail "no iteration in: $log"
+    run cat "${META%.meta}.log"
     assert_output --regexp "malloc\(33554432\) for iteration $it returned NULL \(Cannot allocate memory\), holding $(( (it - 1) * 32 )).00 MiB in $(( it - 1 )) arrays"
     assert_equal "$(last_iter "$TSV")" $(( it - 1 ))
     assert_rows_whole "$TSV"

@@ -156,8 +156,9 @@ but_switch_notice() {
     run --separate-stderr "$FAKE/leaklab" run 7 --quiet --out "$OUT"
     assert_failure 1
     assert_equal "$stderr" "leaklab: lab7: 2 of 3 runs did not end as their modes expect: b killed (expected finished), c killed (expected limit)"
-    assert_line --regexp '^lab7 b +killed .*\(expected finished\)$'
-    refute_line --regexp '^lab7 a .*expected'
+    assert_line --regexp '^  b +killed +✗ .*\(expected finished\)$'
+    assert_line --regexp '^  a +killed +✓ '
+    refute_line --regexp '^  a .*expected'
     local mode
     for mode in a b c; do   # it went on after b
         assert_meta "$OUT/lab7/$mode.meta" verdict killed
