@@ -86,9 +86,10 @@ $(LABS): lab%: deps build
 	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then plots/plot.sh --text $(OUT)/lab$*; fi
 	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"
 
-# make slides: every lab, then the deck, $(OUT)/slides.pdf (16:9, a title
-# page, then per lab its comparison and its showcase run). The labs are
-# the ones discovered above; no text charts in between.
+# make slides: every lab, then the deck, $(OUT)/slides.pdf (16:9: a title
+# page, how to read a chart, per lab its showcase run and its comparison,
+# a closing page; see plots/slides.sh). The labs are the ones discovered
+# above; no text charts in between.
 .PHONY: slides massif example
 slides: TEXT_CHARTS = no
 slides: deps build $(LABS)

@@ -287,6 +287,11 @@ static void print_describe(const struct lab_info *lab)
         printf("\ty2=%s", lab->y2_columns);
     if (lab->x_label)
         printf("\txlabel=%s", lab->x_label);
+    if (lab->claim)                 /* the slides' words (plots/slides.sh) */
+        printf("\tclaim=%s", lab->claim);
+    if (lab->recap_leak && lab->recap_fix && lab->recap_tool)
+        printf("\trecap.leak=%s\trecap.fix=%s\trecap.tool=%s",
+               lab->recap_leak, lab->recap_fix, lab->recap_tool);
     printf("\tsanitizer=%s\n", sanitizer());
 }
 

@@ -61,6 +61,15 @@ struct lab_info {
     const char *title;               /* "closure-captured state" */
     const char *takeaway;            /* the lesson in one line */
     const char *showcase;            /* the mode that tells the story best */
+    const char *claim;               /* the lesson as a claim, short enough
+                                        for a slide's title ("A queue with
+                                        no limit is a leak"), or NULL */
+    const char *recap_leak;          /* the deck's closing line for the lab,
+                                        a few words each: the leak ("a
+                                        queue with no limit"), */
+    const char *recap_fix;           /* its fix ("a bounded ring"), */
+    const char *recap_tool;          /* and what shows it ("the depth
+                                        column"); all three, or NULL */
     const struct lab_mode *modes;    /* ends with an entry whose name is NULL */
     uint64_t default_size;           /* --size when not given (bytes) */
     long default_iterations;         /* --iterations when not given */

@@ -65,6 +65,10 @@ static const struct lab_info lab = {
     .takeaway = "A listener table that only grows keeps every captured "
                 "context alive",
     .showcase = "retain",
+    .claim = "A closure keeps alive everything it captured",
+    .recap_leak = "closures kept in a table",
+    .recap_fix = "unregister and free",
+    .recap_tool = "Valgrind's leak check",
     .modes = modes,
     .default_size = 1 << 20,   /* 1 MiB of context per request */
     .default_iterations = 50,

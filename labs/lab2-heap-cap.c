@@ -72,7 +72,11 @@ static const struct lab_info lab = {
     .title = "heap growth to the cap",
     .takeaway = "Memory kept for ever grows until a wall stops it: a "
                 "budget, a NULL, or SIGKILL",
-    .showcase = "budget",
+    .showcase = "kill",   /* the wall that leaves no last word */
+    .claim = "Which wall a leak meets decides how it dies",
+    .recap_leak = "arrays kept for ever",
+    .recap_fix = "free what is done",
+    .recap_tool = "heap_used per iteration",
     .modes = modes,
     .presets = presets,
     .notes = "--size is the bytes of one array (a multiple of 8: the "

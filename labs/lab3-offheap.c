@@ -75,6 +75,10 @@ static const struct lab_info lab = {
     .takeaway = "A heap budget only sees the heap: mmap'd buffers pass it, "
                 "only an OS cap stops them",
     .showcase = "offheap",
+    .claim = "Off-heap memory walks past a heap budget",
+    .recap_leak = "buffers outside the heap",
+    .recap_fix = "munmap after use",
+    .recap_tool = "rss: heap tools miss it",
     .modes = modes,
     .presets = presets,
     .extra_columns = "external_kib",

@@ -91,6 +91,10 @@ static const struct lab_info lab = {
     .takeaway = "A producer faster than its consumer fills any queue that "
                 "has no limit",
     .showcase = "unbounded",
+    .claim = "A queue with no limit is a leak",
+    .recap_leak = "a queue with no limit",
+    .recap_fix = "a bounded ring: wait or shed",
+    .recap_tool = "the depth column, per tick",
     .modes = modes,
     .default_size = 64 << 10,   /* 64 KiB of payload per job */
     .default_iterations = 200,  /* ticks */

@@ -89,6 +89,10 @@ static const struct lab_info lab = {
     .takeaway = "Copy through a small buffer, or let the kernel copy: "
                 "never hold the whole file",
     .showcase = "slurp",
+    .claim = "Slurping a file costs memory as big as the file",
+    .recap_leak = "the whole file in memory",
+    .recap_fix = "a 64 KiB buffer, or zero-copy",
+    .recap_tool = "peak rss against file size",
     .modes = modes,
     .default_size = 64 << 10,
     .default_iterations = 0,

@@ -39,17 +39,69 @@ page_text() {
     pdftotext -f "$1" -l "$1" "$DECK" -
 }
 
+# The deck's order: the title page, how to read a chart, then two pages
+# per lab (its showcase run, then its comparison), then the closing page.
+# showcase_page I, compare_page I - the pages of the I-th lab (from 1).
+showcase_page() { echo $(( 1 + 2 * $1 )); }
+compare_page() { echo $(( 2 + 2 * $1 )); }
+
+# text_lines P [BELOW] - page P's lines of text, top to bottom, each as
+# "PT<tab>TEXT" (XML's escapes undone): the words whose boxes start within 2 pt of the same
+# height, left to right, and the font size of the largest (its box height
+# / 1.164, as the 18 pt test below measures). Only lines whose top is
+# above BELOW pt from the top of the page, when it is given.
+text_lines() {
+    pdftotext -bbox -f "$1" -l "$1" "$DECK" - |
+        awk -F'"' '/<word / { text = $9; sub(/^>/, "", text); sub(/<.*/, "", text)
+                              gsub(/&apos;/, "\047", text); gsub(/&quot;/, "\"", text)
+                              gsub(/&lt;/, "<", text); gsub(/&gt;/, ">", text); gsub(/&amp;/, "\\&", text)
+                              printf "%.2f\t%.2f\t%.2f\t%s\n", $4, $2, ($8 - $4) / 1.164, text }' |
+        sort -t $'\t' -k1,1g -k2,2g |
+        awk -F'\t' -v below="${2:-1e9}" '
+            $1 >= below { next }
+            n && $1 - y > 2 { print pt "\t" line; n = 0 }
+            !n { y = $1; pt = 0; line = "" }
+            { line = line (n++ ? " " : "") $4; if ($3 > pt) pt = $3 }
+            END { if (n) print pt "\t" line }'
+}
+
+# largest_pt P - the largest font size on page P, of the words the 18 pt
+# test counts (at least as wide as tall: no rotated axis label).
+largest_pt() {
+    pdftotext -bbox -f "$1" -l "$1" "$DECK" - | awk -F'"' '/<word / {
+            w = $6 - $2; h = $8 - $4; if (w >= h && h / 1.164 > max) max = h / 1.164
+        } END { printf "%.1f\n", max }'
+}
+
+# assert_header P CLAIM TAKEAWAY NAME - page P opens with three lines:
+# CLAIM, the largest text on the page; TAKEAWAY directly under it; NAME,
+# the chart's name, in a smaller font than either; all in the top 172 pt
+# (the plot starts below them).
+assert_header() {
+    local lines claim_pt take_pt name_pt top
+    mapfile -t lines < <(text_lines "$1" 172)
+    [[ ${#lines[@]} -eq 3 ]] || fail "page $1: ${#lines[@]} lines at the top, not 3: $(printf '[%s] ' "${lines[@]}")"
+    [[ ${lines[0]#*$'\t'} == "$2" ]] || fail "page $1: the title is '${lines[0]#*$'\t'}', not the claim '$2'"
+    [[ ${lines[1]#*$'\t'} == "$3" ]] || fail "page $1: under the title is '${lines[1]#*$'\t'}', not '$3'"
+    [[ ${lines[2]#*$'\t'} == "$4" ]] || fail "page $1: the subtitle is '${lines[2]#*$'\t'}', not '$4'"
+    claim_pt=${lines[0]%%$'\t'*} take_pt=${lines[1]%%$'\t'*} name_pt=${lines[2]%%$'\t'*}
+    top=$(largest_pt "$1")
+    awk -v c="$claim_pt" -v t="$take_pt" -v n="$name_pt" -v top="$top" \
+        'BEGIN { exit !(c >= top - 0.1 && c > t && t > n) }' ||
+        fail "page $1: the claim at $claim_pt pt, the takeaway $take_pt, the name $name_pt, the largest text $top"
+}
+
 # --- the deck ----------------------------------------------------------------
 
-@test "make slides writes slides.pdf: a title page and two pages per lab" {
+@test "make slides writes slides.pdf: a title page, how to read, two pages per lab, a closing page" {
     skip_without_deck
     [ -s "$DECK" ] || fail "no $DECK"
     local labs pages
     labs=$(lab_numbers | grep -c .)
     pages=$(pdf_pages "$DECK")
     (( labs >= 1 )) || fail "leaklab list found no labs"
-    (( pages >= 1 + 2 * labs )) ||
-        fail "$pages pages for $labs labs; expected at least $(( 1 + 2 * labs ))"
+    (( pages == 3 + 2 * labs )) ||
+        fail "$pages pages for $labs labs; expected $(( 3 + 2 * labs ))"
 }
 
 @test "every page of the deck is 16:9" {
@@ -86,7 +138,7 @@ page_text() {
 @test "the title page names the suite and every lab" {
     skip_without_deck
     local text n
-    text=$(page_text 1)
+    text=$(pdftotext -layout -f 1 -l 1 "$DECK" - | sed 's/^ *//')
     [[ $text == *"Leak & Limit Labs"* ]] || fail "no title on page 1: $text"
     for n in $(lab_numbers); do
         grep -qE "^Lab $n +$(describe_value "$n" title)\$" <<<"$text" ||
@@ -94,23 +146,116 @@ page_text() {
     done
 }
 
+@test "the title page is black and grey text: nothing coloured like a link" {
+    skip_without_deck
+    local ppm=$BATS_TEST_TMPDIR/title.ppm header coloured
+    pdftoppm -r 20 -f 1 -l 1 -singlefile "$DECK" "${ppm%.ppm}"
+    # A binary PPM: three header lines (P6, width height, 255), then RGB.
+    header=$(head -n 3 "$ppm" | wc -c)
+    # Antialiased black and grey text is grey (R = G = B); a pixel whose
+    # channels differ by more than 60 has a colour (the old deck's blue
+    # lab lines: #0072B2).
+    coloured=$(od -An -v -tu1 -j "$header" "$ppm" | awk '
+        { for (i = 1; i <= NF; i++) { c[k++ % 3] = $i
+              if (k % 3 == 0) { hi = c[0]; lo = c[0]
+                  for (j = 1; j < 3; j++) { if (c[j] > hi) hi = c[j]; if (c[j] < lo) lo = c[j] }
+                  if (hi - lo > 60) n++ } } }
+        END { print n + 0 }')
+    [[ $coloured -eq 0 ]] || fail "page 1 has $coloured coloured pixels at 20 dpi"
+}
+
+@test "page 2 shows how to read a chart on a real run: axes, three lines, cap, end" {
+    skip_without_deck
+    local text meta=$SLIDES_OUT/lab2/lazy.meta cap_mib kind word
+    text=$(page_text 2)
+    [[ $(text_lines 2 | head -n 1) == *$'\t'"How to read every chart" ]] ||
+        fail "page 2 is not titled 'How to read every chart': $(text_lines 2 | head -n 1)"
+    for word in "x: iteration" "y: memory (MiB)" rss heap_total heap_used "the cap" "the end ×"; do
+        [[ $text == *"$word"* ]] || fail "page 2 has no callout for '$word': $text"
+    done
+    # The run is lab 2's lazy, and what the page says of it is what its
+    # records say: its cap and how it ended.
+    [[ $text == *"Lab 2: $(describe_value 2 title) - lazy"* ]] || fail "page 2 names no run: $text"
+    cap_mib=$(awk -F= '$1 == "cap_bytes" { printf "%.0f", $2 / 1048576 }' "$meta")
+    kind=$(sed -n 's/^cap_kind=//p' "$meta")
+    [[ $text == *"cap $cap_mib MiB ($kind)"* ]] || fail "page 2 lacks lazy's cap, $cap_mib MiB ($kind): $text"
+    [[ $text == *"$(sed -n 's/^verdict=//p' "$meta")"* ]] || fail "page 2 lacks lazy's verdict: $text"
+}
+
+@test "each lab's pages are titled with its claim, the takeaway under it, the chart's name small" {
+    skip_without_deck
+    local i=0 n title claim mode
+    for n in $(lab_numbers); do
+        i=$((i + 1))
+        title=$(describe_value "$n" title) claim=$(describe_value "$n" claim)
+        mode=$(describe_value "$n" showcase)
+        [[ -n $claim ]] || fail "lab $n --describe has no claim"
+        assert_header "$(showcase_page $i)" "$claim" "$(describe_value "$n" "caption.$mode")" \
+            "Lab $n: $title - $mode"
+        assert_header "$(compare_page $i)" "$claim" "$(describe_value "$n" takeaway)" \
+            "Lab $n: $title - rss of every mode"
+    done
+}
+
+@test "the closing page gives every lab's leak, fix and tool on one line, and points to LESSONS.md" {
+    skip_without_deck
+    local last n text
+    last=$(pdf_pages "$DECK")
+    text=$(pdftotext -layout -f "$last" -l "$last" "$DECK" -)
+    for n in $(lab_numbers); do
+        # "Lab N", the leak, an arrow, the fix, an arrow, the tool: in that
+        # order on one line.
+        LAB="Lab $n" LEAK=$(describe_value "$n" recap.leak) FIX=$(describe_value "$n" recap.fix) \
+        TOOL=$(describe_value "$n" recap.tool) awk '
+            function after(s, what,    i) { i = index(s, what); return i ? substr(s, i + length(what)) : "" }
+            { sub(/^ +/, "") }
+            index($0, ENVIRON["LAB"] " ") == 1 {
+                s = after($0, ENVIRON["LAB"]); s = after(s, ENVIRON["LEAK"]); s = after(s, "→")
+                s = after(s, ENVIRON["FIX"]); s = after(s, "→")
+                if (index(s, ENVIRON["TOOL"])) found = 1
+            }
+            END { exit !found }' <<<"$text" ||
+            fail "the last page has no line 'Lab $n  leak → fix → tool': $text"
+        [[ -n $(describe_value "$n" recap.tool) ]] || fail "lab $n --describe has no recap"
+    done
+    [[ $text == *"LESSONS.md"* ]] || fail "the last page does not point to LESSONS.md: $text"
+    [ -s "$LEAKLAB_ROOT/LESSONS.md" ]
+}
+
+@test "no text on any slide runs off the page" {
+    skip_without_deck
+    local off
+    off=$(pdftotext -bbox "$DECK" - | awk -F'"' '/<word / {
+            text = $9; sub(/^>/, "", text); sub(/<.*/, "", text)
+            if ($2 < 0 || $4 < 0 || $6 > 1280 || $8 > 720) print text " (" $2 "," $4 " to " $6 "," $8 ")"
+        }')
+    [[ -z $off ]] || fail "words off the page: $off"
+}
+
+@test "lab 2's showcase is the run that tells its story: kill or lazy, not budget" {
+    run describe_value 2 showcase
+    assert_success
+    assert_output --regexp '^(kill|lazy)$'
+}
+
 @test "each lab's comparison page has its title and its takeaway caption" {
     skip_without_deck
-    local page=2 n text
+    local i=0 page n text
     for n in $(lab_numbers); do
-        text=$(page_text $page)
+        i=$((i + 1)) page=$(compare_page $i)
+        text=$(page_text "$page")
         [[ $text == *"Lab $n: $(describe_value "$n" title) - rss of every mode"* ]] ||
             fail "page $page is not lab $n's comparison: $text"
         [[ $text == *"$(describe_value "$n" takeaway)"* ]] ||
             fail "page $page lacks lab $n's takeaway: $text"
-        page=$((page + 2))
     done
 }
 
 @test "each lab's showcase page shows its cap, how the run ended, and its caption" {
     skip_without_deck
-    local page=3 n mode text wall
+    local i=0 page n mode text wall
     for n in $(lab_numbers); do
+        i=$((i + 1)) page=$(showcase_page $i)
         mode=$(describe_value "$n" showcase)
         text=$(page_text $page)
         [[ $text == *"Lab $n: $(describe_value "$n" title) - $mode"* ]] ||
@@ -123,7 +268,6 @@ page_text() {
         [[ $text =~ finished|killed:|timeout:|crashed:|limit:\ exit\ 3 ||
            ( -n $wall && $text == *"$wall"* ) ]] ||
             fail "page $page has no verdict marker: $text"
-        page=$((page + 2))
     done
 }
 

@@ -8,6 +8,9 @@
 # --formats picks what to write (default "png svg"): also "pdf", a
 # 1280x720 pt slide page per chart (make slides), and "small", an 800x450
 # PNG (MODE-small.png, compare-small.png: README's example). See style.gp.
+# --extra FILE: gnuplot commands loaded after plot.sh's own settings for
+# every chart, before the chart script: slides.sh's page header (it may
+# empty ttl and caption, set tmargin, and labels numbered 200 and up).
 #
 # Everything a chart says comes from the records, and only from them: the
 # lab's lab.meta (title, takeaway, modes, columns, axis names), each run's
@@ -27,14 +30,15 @@ set -euo pipefail
 . "$(dirname -- "$0")/lib.sh"
 
 usage() {
-    echo "usage: plot.sh [--text] [--formats \"png svg pdf small\"] OUT/labN" >&2
+    echo "usage: plot.sh [--text] [--formats \"png svg pdf small\"] [--extra FILE] OUT/labN" >&2
     exit 2
 }
-text=0 formats="png svg"
+text=0 formats="png svg" extra=""
 while [[ $# -gt 1 ]]; do
     case $1 in
         --text)    text=1; shift ;;
         --formats) formats=$2; shift 2 ;;
+        --extra)   extra=$2; shift 2 ;;
         *)         break ;;
     esac
 done
@@ -45,6 +49,8 @@ for f in "${fmts[@]}"; do
         { echo "plot.sh: --formats: '$f' is not one of png svg pdf small" >&2; exit 2; }
 done
 dir=$(abs_dir "$1") || die "$1: cannot enter"
+[[ -z $extra || -r $extra ]] || { echo "plot.sh: --extra: cannot read '$extra'" >&2; exit 2; }
+[[ -z $extra || $extra == /* ]] || extra=$PWD/$extra   # gnuplot runs a '<name'
 cd "$(dirname -- "$0")/.."   # gnuplot scripts load plots/style.gp
 
 settings=$(mktemp)
@@ -269,6 +275,7 @@ draw_run() {
         fi
         echo "set label 2 $(gp_str "${labels[$i]}") at first $ex, first $ey right offset -1.2, 1.2 point ls 11 front"
         xend_for "$ex" "$last"
+        [[ -z $extra ]] || echo "load $(gp_str "$extra")"
     } >"$settings"
     gnuplot "$settings" plots/run.gp && check_drawn "$mode"
 }
@@ -336,6 +343,7 @@ fi
     done
     xend_for "$xmark" "$xlast"
     echo "ymax = $(ymax_for "$gmax" 0)"
+    [[ -z $extra ]] || echo "load $(gp_str "$extra")"
 } >"$settings"
 if ! gnuplot "$settings" plots/compare.gp || { [[ $text -eq 0 ]] && ! check_drawn compare; }; then
     unchart compare

@@ -2,8 +2,11 @@
 # look as the chart pages (style.gp's "pdf" format).
 #
 # slides.sh runs it after a file of its own that sets out (the page's
-# path), nlabs, and lab_line_1 .. lab_line_N ("Lab 1  closure-captured
-# state"), one per lab found.
+# path), nlabs, and for each lab found, i = 1 .. nlabs, lab_num_i ("Lab 1")
+# and lab_title_i ("closure-captured state").
+#
+# Plain text, one colour per role: the lab numbers grey, their titles
+# black. Nothing on it is blue or underlined, so nothing looks like a link.
 load 'plots/style.gp'
 
 fmt = "pdf"
@@ -20,21 +23,26 @@ set margins 0, 0, 0, 0
 set xrange [0:1]
 set yrange [0:1]
 
-set label 1 "Leak & Limit Labs" at screen 0.5, screen 0.84 center font font_of(fmt, 72)
+set label 1 "Leak & Limit Labs" at screen 0.5, screen 0.83 center \
+    font "DejaVu Sans:Bold,60" tc rgb "#000000"
 set label 2 "How C programs leak memory and hit memory walls, each beside its fix" \
-    at screen 0.5, screen 0.73 center font font_of(fmt, 34)
+    at screen 0.5, screen 0.72 center font ",28" tc rgb "#222222"
+set arrow 1 from screen 0.25, screen 0.655 to screen 0.75, screen 0.655 nohead \
+    lc rgb "#999999" lw 2
 
-# One line per lab, under the title, left-aligned as a list; the gap
-# between lines shrinks a little as labs are added, so ten still fit.
-step = nlabs > 5 ? 0.45 / nlabs : 0.09
+# One line per lab, a list under the title; the gap between lines shrinks
+# a little as labs are added, so ten still fit.
+step = nlabs > 5 ? 0.45 / nlabs : 0.085
 do for [i=1:nlabs] {
-    set label (10 + i) value(sprintf("lab_line_%d", i)) \
-        at screen 0.16, screen (0.60 - (i - 1) * step) left font font_of(fmt, 32) \
-        tc rgb word("#0072B2 #000000", 1 + (i % 2 == 0))
+    y = 0.57 - (i - 1) * step
+    set label (10 + 2 * i) value(sprintf("lab_num_%d", i)) \
+        at screen 0.25, screen y left font ",30" tc rgb "#6f6f6f"
+    set label (11 + 2 * i) value(sprintf("lab_title_%d", i)) \
+        at screen 0.345, screen y left font ",30" tc rgb "#000000"
 }
 
-set label 100 "x: iteration  |  y: memory in MiB  |  a line that climbs every iteration is a leak" \
-    at screen 0.5, screen 0.035 center font font_of(fmt, 28)
+set label 100 "Every chart in this deck is drawn from the records of a real run" \
+    at screen 0.5, screen 0.05 center font ",22" tc rgb "#5f5f5f"
 
 plot NaN notitle
 unset output

@@ -1,0 +1,31 @@
+# header.gp - turns a chart into a slide: the lab's claim as the page's
+# title, the chart's takeaway directly under it, the chart's own name as a
+# small subtitle, and the chart below them.
+#
+# slides.sh hands plot.sh a file (--extra) that sets claim and loads this
+# one; plot.sh loads that file after its own settings, for every chart of
+# the lab, so ttl (the chart's name) and caption (its takeaway) are the
+# chart's own. They move up here, and the chart script draws neither.
+#
+# The deck's pages are "pdf" (style.gp): a 1280x720 pt page on which a
+# font named N pt is drawn at N pt. Labels from 200 up are the slide's.
+
+slide_left = 0.04   # the header's left edge, in screen coordinates
+
+# fit(text, pt, em, least) - the font size, pt or smaller (not below
+# least), at which text fits the page's 1180 pt of line, at an estimated
+# em per character (DejaVu Sans: 0.62 in bold, 0.55 regular).
+fit(text, pt, em, least) = strlen(text) * em * pt <= 1180 ? pt : \
+    (1180 / (strlen(text) * em) < least ? least : 1180 / (strlen(text) * em))
+
+set label 201 claim at screen slide_left, screen 0.925 left \
+    font sprintf("DejaVu Sans:Bold,%.1f", fit(claim, 40, 0.62, 28)) tc rgb "#000000" front
+set label 202 caption at screen slide_left, screen 0.845 left \
+    font sprintf(",%.1f", fit(caption, 26, 0.55, 20)) tc rgb "#222222" front
+set label 203 ttl at screen slide_left, screen 0.78 left \
+    font ",20" tc rgb "#5f5f5f" front
+# The plot starts below the header.
+set tmargin at screen 0.73
+
+ttl = ""
+caption = ""
