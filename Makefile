@@ -92,7 +92,7 @@ $(BUILD)/exercises/%: labs/exercises/%.c $(LAB_LIB)
 check: deps $(BUILD)/leaklab $(filter $(BUILD)/exercises/ex$(EX)-% \
                                       $(BUILD)/exercises/solutions/ex$(EX)-%,$(EX_BINS))
 	@harness/check.sh $(if $(filter-out 0 no,$(SOLUTION)),--solution) \
-	  --build $(BUILD) --out $(OUT) "$(EX)"
+	  --build "$(BUILD)" --out "$(OUT)" "$(EX)"
 
 # make labN: every mode through the runner, then the charts, drawn from
 # the records alone.  A lab may set LABN_ARGS (arguments after --) and

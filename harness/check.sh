@@ -233,7 +233,7 @@ mkdir -p -- "$inputs"
 output=$records/$outname
 
 run_program "$prog" "$records" "$output"
-mine_rc=$rc mine_tsv=$tsv mine_meta=$meta
+mine_tsv=$tsv mine_meta=$meta
 ref_records=$out/exercises/solutions/$name
 if [[ $which != solution ]]; then
     run_program "$reference" "$ref_records" "$ref_records/$outname"

@@ -1345,7 +1345,7 @@ static int cmd_run(int argc, char **argv)
     if (!parse_run_options(argc, argv, &o))
         return EXIT_DONE;                      /* --help */
 
-    char bin[PATH_MAX], path[PATH_MAX + 16], name[NAME_MAX + 1];
+    char path[PATH_MAX + 16], name[NAME_MAX + 1];
     if (strchr(o.which, '/')) {
         /* A program by its path: records under its file name. */
         const char *base = strrchr(o.which, '/') + 1;
@@ -1363,6 +1363,7 @@ static int cmd_run(int argc, char **argv)
         snprintf(name, sizeof name, "%s", base);
         o.number = -1;
     } else {
+        char bin[PATH_MAX];
         build_dir(bin, sizeof bin);
         snprintf(path, sizeof path, "%s/lab%d", bin, o.number);
         snprintf(name, sizeof name, "lab%d", o.number);

@@ -123,7 +123,8 @@ static int by_path_status(const void *a, const void *b)
  * in order, with its requests and bytes. */
 static void write_index(FILE *out)
 {
-    qsort(entries, nentries, sizeof *entries, by_path_status);
+    if (nentries > 0)
+        qsort(entries, nentries, sizeof *entries, by_path_status);
     for (size_t i = 0; i < nentries;) {
         size_t j = i;
         long bytes = 0;

@@ -92,7 +92,7 @@ static void on(void (*fn)(void *, const struct event *), void *env)
 
 /* off(): unregisters the handler that captured env, if there is one.
  * The order of the others is kept. */
-static inline void off(void *env)
+static inline void off(const void *env)
 {
     for (size_t i = 0; i < nhandlers; i++)
         if (handlers[i].env == env) {

@@ -89,39 +89,47 @@ static bool parse(char *line, struct entry *e)
 
 /* One line of the index. */
 struct key {
-    char *path;               /* its own copy: the line is gone */
     int status;               /* 200, 404, ... */
     size_t requests;          /* lines with this path and status */
     long bytes;               /* their sizes, summed */
+    char path[];              /* its own copy: the line is gone */
 };
 
-static struct key *keys;       /* every path and status seen so far */
+static struct key **keys;      /* every path and status seen so far */
 static size_t nkeys;           /* how many */
 static size_t keys_cap;        /* slots allocated */
 
+/* Appends key to the table. Exits 3 if the table cannot grow. */
+static void add_key(struct key *key)
+{
+    if (nkeys == keys_cap) {
+        size_t cap = keys_cap ? 2 * keys_cap : 64;
+        struct key **grown = realloc(keys, cap * sizeof *grown);
+        if (grown == NULL)
+            lab_wall("realloc of the index to %zu keys returned NULL", cap);
+        keys = grown;
+        keys_cap = cap;
+    }
+    keys[nkeys++] = key;
+}
+
 /* Counts e under its path and status, adding the key if it is new.
- * Exits 3 if the table cannot grow. (A linear search: a few dozen keys.
- * With many thousands, a hash table.) */
+ * Exits 3 if memory runs out. (A linear search: a few dozen keys. With
+ * many thousands, a hash table.) */
 static void count(const struct entry *e)
 {
     struct key *k = NULL;
     for (size_t i = 0; i < nkeys && !k; i++)
-        if (keys[i].status == e->status && strcmp(keys[i].path, e->path) == 0)
-            k = &keys[i];
+        if (keys[i]->status == e->status && strcmp(keys[i]->path, e->path) == 0)
+            k = keys[i];
     if (k == NULL) {
-        if (nkeys == keys_cap) {
-            size_t cap = keys_cap ? 2 * keys_cap : 64;
-            struct key *grown = realloc(keys, cap * sizeof *grown);
-            if (grown == NULL)
-                lab_wall("realloc of the index to %zu keys returned NULL",
-                         cap);
-            keys = grown;
-            keys_cap = cap;
-        }
-        k = &keys[nkeys++];
-        *k = (struct key){.path = strdup(e->path), .status = e->status};
-        if (k->path == NULL)
-            lab_wall("strdup of a path returned NULL");
+        size_t len = strlen(e->path) + 1;
+        k = malloc(sizeof *k + len);
+        if (k == NULL)
+            lab_wall("malloc(%zu) for a key returned NULL", sizeof *k + len);
+        *k = (struct key){.status = e->status};
+        memcpy(k->path, e->path, len);
+        add_key(k);
     }
     k->requests++;
     k->bytes += e->bytes;
@@ -130,7 +138,7 @@ static void count(const struct entry *e)
 /* qsort's order: by path (strcmp), then by status. */
 static int by_path_status(const void *a, const void *b)
 {
-    const struct key *x = a, *y = b;
+    const struct key *x = *(struct key *const *)a, *y = *(struct key *const *)b;
     int c = strcmp(x->path, y->path);
     return c ? c : (x->status > y->status) - (x->status < y->status);
 }
@@ -138,11 +146,12 @@ static int by_path_status(const void *a, const void *b)
 /* Writes the index to out, in order, and frees it. */
 static void write_index(FILE *out)
 {
-    qsort(keys, nkeys, sizeof *keys, by_path_status);
+    if (nkeys > 0)
+        qsort(keys, nkeys, sizeof *keys, by_path_status);
     for (size_t i = 0; i < nkeys; i++) {
-        fprintf(out, "%s %d %zu %ld\n", keys[i].path, keys[i].status,
-                keys[i].requests, keys[i].bytes);
-        free(keys[i].path);
+        fprintf(out, "%s %d %zu %ld\n", keys[i]->path, keys[i]->status,
+                keys[i]->requests, keys[i]->bytes);
+        free(keys[i]);
     }
     free(keys);
     keys = NULL;
