@@ -90,9 +90,12 @@ case $which in
 esac
 [[ $prog == */* ]] || prog=./$prog   # the runner takes a path by its '/'
 reference=$build/exercises/solutions/$name
-for p in "$build/leaklab" "$prog" "$reference"; do
+for p in "$build/leaklab" "$prog"; do
     [[ -x $p && -f $p ]] || die "$p: not built (make build, or make check EX=$n)"
 done
+# A copy handed out without labs/exercises/solutions/ has no reference
+# fix to draw: the chart shows the run alone.
+[[ -x $reference && -f $reference ]] || reference=""
 if [[ $text == auto ]]; then
     if [[ -t 1 ]]; then text=yes; else text=no; fi
 fi
@@ -235,7 +238,7 @@ output=$records/$outname
 run_program "$prog" "$records" "$output"
 mine_tsv=$tsv mine_meta=$meta
 ref_records=$out/exercises/solutions/$name
-if [[ $which != solution ]]; then
+if [[ $which != solution && -n $reference ]]; then
     run_program "$reference" "$ref_records" "$ref_records/$outname"
     [[ $rc -eq 0 ]] || warn "the reference fix did not finish as it should (exit $rc): its chart may be missing"
 fi
@@ -320,10 +323,14 @@ chart_args=(--budget-"$kind" "$budget" --caption "$want_mem (dashed)")
 label=yours
 [[ $which == solution ]] && label="reference fix"
 [[ $which == program ]] && label=$(basename -- "$program")
-versus=("$records")
-[[ $which == solution ]] || versus+=("reference fix" "$ref_records")
+versus=("$records") beside=""
+if [[ $which != solution && -n $reference ]]; then
+    versus+=("reference fix" "$ref_records") beside=" beside the reference fix"
+elif [[ $which != solution ]]; then
+    beside=" (no reference fix in this copy: labs/exercises/solutions/)"
+fi
 if "$root/plots/versus.sh" "${chart_args[@]}" "$records/check" "$label" "${versus[@]}"; then
-    echo "  chart   $records/check.png: $label$([[ $which == solution ]] || echo ' beside the reference fix')"
+    echo "  chart   $records/check.png: $label$beside"
     if [[ $text == yes ]]; then
         "$root/plots/versus.sh" --text "${chart_args[@]}" "$records/check" "$label" "${versus[@]}" || true
     fi

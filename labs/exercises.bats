@@ -235,3 +235,17 @@ EOF
         fail "stderr: $stderr"
     assert_png_size "$BATS_TEST_TMPDIR/chart.png" 1920 1080
 }
+
+@test "without the reference fixes, the check still judges the run and charts it alone" {
+    local copy=$BATS_TEST_TMPDIR/handed-out
+    mkdir -p "$copy/exercises"
+    cp "$BUILD/leaklab" "$copy/"
+    cp "$BUILD/exercises/ex1-dispatcher" "$copy/exercises/"
+    run "$LEAKLAB_ROOT/harness/check.sh" --build "$copy" --out "$OUT" --no-text 1
+    assert_failure 1
+    criterion output pass
+    criterion memory "not yet"
+    assert_line --partial "check.png: yours (no reference fix in this copy"
+    assert_png_size "$OUT/exercises/ex1-dispatcher/check.png" 1920 1080
+    [[ ! -e $OUT/exercises/solutions ]] || fail "a reference fix ran: $(ls "$OUT/exercises/solutions")"
+}
