@@ -170,12 +170,12 @@ inputs_3() {
     what="uppercase copy" outname=upper.txt unit=block kind=growth budget=8
 }
 
-# ex4: an 8 MiB log (128 batches); shipped, it is the same file.
+# ex4: a 16 MiB log (256 batches); shipped, it is the same file.
 inputs_4() {
     awk 'BEGIN {
         nl = split("INFO WARN INFO DEBUG ERROR INFO", lv, " ")
         x = 99
-        while (size < 8388608) {
+        while (size < 16777216) {
             x = (x * 69069 + 1) % 4294967296
             line = sprintf("2024-03-12T10:%02d:%02d.%03dZ %s worker-%d request %d done in %d ms",
                            int(++i / 60000) % 60, int(i / 1000) % 60, i % 1000,
@@ -183,10 +183,10 @@ inputs_4() {
             print line; size += length(line) + 1
         }
     }' >"$1/$name.log"
-    truncate -s 8M -- "$1/$name.log"
+    truncate -s 16M -- "$1/$name.log"
     cp -- "$1/$name.log" "$1/$name.expected"
     args=("$1/$name.log" @OUTPUT@)
-    what="shipped log" outname=shipped.log unit=tick kind=peak budget=1024
+    what="shipped log" outname=shipped.log unit=tick kind=peak budget=2048
 }
 
 # ex5: five files, 0 bytes to 8 MiB, text and binary, one name with a
@@ -202,7 +202,7 @@ inputs_5() {
     seq 1 100000 >"$d/numbers"
     args=(@OUTPUT@ "$d/empty" "$d/letter.txt" "$d/big.log" "$d/disk image.bin" "$d/numbers")
     cksum -- "${args[@]:1}" >"$1/$name.expected"
-    what=manifest outname=manifest unit="MiB read" kind=peak budget=1024
+    what=manifest outname=manifest unit="MiB read" kind=peak budget=2048
 }
 
 # --- running one program --------------------------------------------------------

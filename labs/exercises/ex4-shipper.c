@@ -15,7 +15,7 @@
  * shipped, in order. The server's pace is not yours to change (the
  * sender may ship at most SHIP_PER_TICK batches a tick). `make check EX=4`:
  *   output  SHIPPED, byte for byte the LOG
- *   memory  peak rss at most 1 MiB above the start
+ *   memory  peak rss at most 2 MiB above the start
  * The hints, one at a time: LESSONS.md, "Lab 4", "Exercise".
  *
  * Run it by hand:  build/exercises/ex4-shipper LOG SHIPPED

@@ -12,7 +12,7 @@
  * whatever the size of the files, with MANIFEST exactly as it is.
  * `make check EX=5`:
  *   output  MANIFEST, byte for byte what `cksum FILE...` prints
- *   memory  peak rss at most 1 MiB above the start (the largest file
+ *   memory  peak rss at most 2 MiB above the start (the largest file
  *           is 8 MiB)
  * The hints, one at a time: LESSONS.md, "Lab 5", "Exercise".
  *
