@@ -247,7 +247,7 @@ fi
 
 # criterion NAME MEASURED WANTED VERDICT - one line of the report.
 criterion() {
-    printf '  %-7s %-40s %-40s %s\n' "$1" "$2" "$3" "$4"
+    printf '  %-7s %-44s %-40s %s\n' "$1" "$2" "$3" "$4"
 }
 
 # The run: how it ended.
@@ -261,7 +261,9 @@ lines=$(wc -l <"$expected")
 want="want: byte-exact, $lines lines"
 out_ok="not yet"
 if [[ $finished != yes ]]; then
-    got="the run did not finish: ${verdict:-no record}"
+    how=$(meta_get "$mine_meta" signal_name 2>/dev/null) ||
+        how=$(meta_get "$mine_meta" exit_code 2>/dev/null | sed 's/^/exit /') || how=""
+    got="the run did not finish: ${verdict:-no record}${how:+ ($how)}"
 elif [[ ! -e $output ]]; then
     got="no $what written"
 elif cmp -s -- "$expected" "$output"; then
