@@ -209,8 +209,10 @@ inputs_5() {
 
 # run_program PATH RECORDS OUTPUT - PATH under the runner, quiet, its records
 # in RECORDS (the runner names the directory after the program, so the
-# parent is its --out), writing OUTPUT (removed first: nothing stale may
-# pass). Sets rc (the runner's exit) and tsv, meta (the run's records).
+# parent is its --out), writing OUTPUT. RECORDS is emptied first: nothing
+# from an earlier run may be judged (a program that cannot even describe
+# itself leaves no record at all). Sets rc (the runner's exit) and tsv,
+# meta (the run's records).
 run_program() {
     local prog=$1 recs=$2 output=$3 a mode parent
     local pargs=()
@@ -218,8 +220,8 @@ run_program() {
         [[ $a == @OUTPUT@ ]] && pargs+=("$output") || pargs+=("$a")
     done
     parent=$(dirname -- "$recs")
+    rm -rf -- "$recs"
     mkdir -p -- "$parent"
-    rm -f -- "$output"
     rc=0
     "$build/leaklab" run "$prog" --quiet --out "$parent" -- "${pargs[@]}" >/dev/null || rc=$?
     if [[ $rc -eq 2 ]]; then
@@ -230,6 +232,8 @@ run_program() {
     tsv=$recs/$mode.tsv meta=$recs/$mode.meta
 }
 
+declare -F "inputs_$n" >/dev/null ||
+    die "$src: no check for exercise $n in ${0##*/} (an inputs_$n function)"
 inputs=$out/exercises/inputs
 mkdir -p -- "$inputs"
 "inputs_$n" "$inputs"

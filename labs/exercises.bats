@@ -249,3 +249,17 @@ EOF
     assert_png_size "$OUT/exercises/ex1-dispatcher/check.png" 1920 1080
     [[ ! -e $OUT/exercises/solutions ]] || fail "a reference fix ran: $(ls "$OUT/exercises/solutions")"
 }
+
+@test "a program that leaves no record is not judged on an earlier run's" {
+    local prog=$BATS_TEST_TMPDIR/bin/ex5-checksum
+    mkdir -p "${prog%/*}"
+    cp "$BUILD/exercises/solutions/ex5-checksum" "$prog"
+    check 5 --program "$prog"
+    criterion output pass
+    printf '#!/bin/sh\nexit 1\n' >"$prog"     # it cannot even describe itself
+    check 5 --program "$prog"
+    assert_failure 1
+    criterion output "not yet"
+    criterion memory "not yet"
+    assert_line --regexp '^  memory  no record of the run'
+}
