@@ -18,6 +18,13 @@ LAB_NUMS := $(foreach s,$(LAB_SRCS),$(call lab_num,$(s)))
 LABS     := $(addprefix lab,$(LAB_NUMS))
 LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
 
+# Every labs/exercises/exN-name.c is an exercise a student fixes until
+# `make check EX=N` passes; labs/exercises/solutions/ holds the reference
+# fixes. Both build into $(BUILD)/exercises/, with the lab library.
+EX_SRCS  := $(sort $(wildcard labs/exercises/ex[0-9]*-*.c \
+                              labs/exercises/solutions/ex[0-9]*-*.c))
+EX_BINS  := $(patsubst labs/%.c,$(BUILD)/%,$(EX_SRCS))
+
 # harness/ holds two things. The lab library, linked into every lab:
 # lab.c (the shared command line, --describe, the exits 1, 2 and 3),
 # probe.c (memory at every iteration, the TSV), budget.c (the heap budget
@@ -41,7 +48,7 @@ DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
 all: deps build $(LABS)
 	@echo "Charts: $(foreach n,$(LAB_NUMS),$(OUT)/lab$(n)/compare.png)"
 
-build: $(LAB_BINS) $(TOOLS)
+build: $(LAB_BINS) $(TOOLS) $(EX_BINS)
 
 deps:
 	@harness/deps.sh $(DEBS)
@@ -71,6 +78,21 @@ $(BUILD)/lab$(call lab_num,$(1)): $(1) $(LAB_LIB)
 	$$(COMPILE) -o $$@ $$(filter %.c %.o,$$^)
 endef
 $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
+
+# build/exercises/exN-name and build/exercises/solutions/exN-name.
+$(BUILD)/exercises/%: labs/exercises/%.c $(LAB_LIB)
+	@mkdir -p $(@D)
+	$(COMPILE) -I harness -o $@ $(filter %.c %.o,$^)
+
+# make check EX=N [SOLUTION=1]: exercise N built, run under the runner,
+# its output and its memory budget judged (one line each), and its chart
+# drawn beside the reference fix's. Exit 0: pass; 1: not yet. SOLUTION=1
+# checks the reference fix instead of labs/exercises/exN-*.c.
+.PHONY: check
+check: deps $(BUILD)/leaklab $(filter $(BUILD)/exercises/ex$(EX)-% \
+                                      $(BUILD)/exercises/solutions/ex$(EX)-%,$(EX_BINS))
+	@harness/check.sh $(if $(filter-out 0 no,$(SOLUTION)),--solution) \
+	  --build "$(BUILD)" --out "$(OUT)" "$(EX)"
 
 # make labN: every mode through the runner, then the charts, drawn from
 # the records alone.  A lab may set LABN_ARGS (arguments after --) and
@@ -168,12 +190,13 @@ tsan: deps
 # is silenced at its line, with a comment saying why.
 LINT_SH := $(wildcard harness/*.sh plots/*.sh) .ci/run labs/test_helper.bash \
            $(wildcard labs/*.bats)
-LINT_C  := $(wildcard harness/*.c labs/*.c)
+LINT_C  := $(wildcard harness/*.c labs/*.c labs/exercises/*.c \
+                      labs/exercises/solutions/*.c)
 lint: deps
 	@rc=0; \
 	shellcheck -S warning -f gcc $(LINT_SH) || rc=1; \
 	for f in $(LINT_C); do \
-	  gcc -std=c11 -Wall -Wextra -pthread -fanalyzer -c -o /dev/null "$$f" || rc=1; \
+	  gcc -std=c11 -Wall -Wextra -pthread -fanalyzer -I harness -c -o /dev/null "$$f" || rc=1; \
 	done; \
 	cppcheck -q --std=c11 --enable=warning,style,performance,portability \
 	  --library=posix --library=.ci/cppcheck.cfg --inline-suppr \
@@ -198,6 +221,7 @@ help:
 	@echo "make bench      speed, as ratios against a reference timed in the same run"
 	@echo "make slides     every lab, then the classroom deck: $(OUT)/slides.pdf (16:9)"
 	@echo "make massif LAB=N [MODE=M]  one mode under Valgrind massif, beside the probe"
+	@echo "make check EX=N [SOLUTION=1]  exercise N judged: its output, its memory budget"
 	@echo "make example    redraw README's chart, plots/example-lab1.png"
 	@echo "make deps       install the Debian packages: $(DEBS)"
 	@echo "make build      compile into $(BUILD)/;  make clean  removes $(BUILD)/ and $(OUT)/"
