@@ -185,10 +185,10 @@ EOF
 
 @test "make check EX=N exits 0 for the reference fix and not for the starter" {
     run make --no-print-directory -C "$LEAKLAB_ROOT" check EX=3 SOLUTION=1 \
-        BUILD="$BUILD" OUT="$OUT"
+        BUILD="$MAKE_BUILD" OUT="$OUT"
     [[ -n ${LEAKLAB_SANITIZER:-} ]] || assert_success
     assert_line --partial 'exercise 3, a buffer pool: labs/exercises/solutions/ex3-pool.c'
-    run make --no-print-directory -C "$LEAKLAB_ROOT" check EX=3 BUILD="$BUILD" OUT="$OUT"
+    run make --no-print-directory -C "$LEAKLAB_ROOT" check EX=3 BUILD="$MAKE_BUILD" OUT="$OUT"
     assert_failure
     assert_line --partial 'exercise 3, a buffer pool: labs/exercises/ex3-pool.c'
 }

@@ -240,11 +240,15 @@ is_running() { ! is_stopped "$1"; }
 
 # --- every binary's command line -------------------------------------------
 
-binaries() { printf '%s\n' "$BUILD"/lab[0-9]* "$BUILD/leaklab" "$BUILD/bench-probe" "$BUILD/bench-run" | grep -v '\.d$'; }
-labs() { printf '%s\n' "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
+# binaries, labs - fill the array bins with the built programs (a clone's
+# path may hold spaces, so no word splitting).
+binaries() { bins=(); local f; for f in "$BUILD"/lab[0-9]* "$BUILD/leaklab" "$BUILD/bench-probe" "$BUILD/bench-run"; do [[ $f == *.d ]] || bins+=("$f"); done; }
+labs() { bins=(); local f; for f in "$BUILD"/lab[0-9]*; do [[ $f == *.d ]] || bins+=("$f"); done; }
 
 @test "every binary answers --help with exit 0 and a usage line" {
-    for bin in $(binaries); do
+    local bins bin
+    binaries
+    for bin in "${bins[@]}"; do
         run "$bin" --help
         assert_success
         assert_line --partial "Usage: $(basename "$bin")"
@@ -252,7 +256,9 @@ labs() { printf '%s\n' "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
 }
 
 @test "every lab describes itself in one line the runner can read" {
-    for bin in $(labs); do
+    local bins bin
+    labs
+    for bin in "${bins[@]}"; do
         run "$bin" --describe
         assert_success
         assert_equal "${#lines[@]}" 1
@@ -264,7 +270,9 @@ labs() { printf '%s\n' "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
 }
 
 @test "every lab turns a bad argument into exit 2 and one line naming it" {
-    for bin in $(binaries); do
+    local bins bin
+    binaries
+    for bin in "${bins[@]}"; do
         [[ $(basename "$bin") == leaklab || $(basename "$bin") == bench-run ]] &&
             continue   # their own command lines: tested below
         for bad in "--mode=nosuch:nosuch" "--size=12Q:12Q" \

@@ -86,7 +86,7 @@ each_mode_fails() {
     # write still call through to ASan's, so let it come second.
     local asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
     for mode in $MODES; do
-        ASAN_OPTIONS=$asan LD_PRELOAD=$BUILD/shortio.so run_lab 5 --mode $mode "$src" "$D/out-$mode"
+        ASAN_OPTIONS=$asan LD_PRELOAD=$(preload shortio.so) run_lab 5 --mode $mode "$src" "$D/out-$mode"
         assert_success
         assert_same_file "$src" "$D/out-$mode"
     done
@@ -265,12 +265,12 @@ long_name() {
     local mode src
     src=$(input 100K)
     for mode in $MODES; do
-        LD_PRELOAD=$BUILD/notmpfile.so run_lab 5 --mode $mode "$src" "$D/$(long_name 255)"
+        LD_PRELOAD=$(preload notmpfile.so) run_lab 5 --mode $mode "$src" "$D/$(long_name 255)"
         assert_success
         assert_same_file "$src" "$D/$(long_name 255)"
         assert_no_temporary
         # A copy that fails still removes it, cut name and all.
-        copy_past_fsize $mode "$(input 3M)" "$D/$(long_name 254)" "$BUILD/notmpfile.so"
+        copy_past_fsize $mode "$(input 3M)" "$D/$(long_name 254)" "$(preload notmpfile.so)"
         assert_error_line "$D/$(long_name 254)" "File too large"
         assert_no_temporary
     done
@@ -428,7 +428,7 @@ need_user() {
 # until its named temporary is on disk. Sets PID; fd 7 feeds the FIFO.
 start_fifo_copy() {
     mkfifo "$D/fifo"
-    LD_PRELOAD=$BUILD/notmpfile.so "$BUILD/lab5" --quiet --mode stream \
+    LD_PRELOAD=$(preload notmpfile.so) "$BUILD/lab5" --quiet --mode stream \
         "$D/fifo" "$1" 3>&- &
     PID=$!
     exec 7>"$D/fifo"
@@ -453,7 +453,7 @@ start_fifo_copy() {
     local mode src
     src=$(input 3M)
     for mode in $MODES; do
-        copy_past_fsize $mode "$src" "$D/new" "$BUILD/notmpfile.so"
+        copy_past_fsize $mode "$src" "$D/new" "$(preload notmpfile.so)"
         assert_error_line "$D/new" "File too large"
         [[ ! -e $D/new ]] || fail "$mode: a partial $D/new was left behind"
         assert_no_temporary

@@ -83,7 +83,7 @@ OUT_DIR() { echo "$BATS_TEST_TMPDIR/out"; }
 @test "make labN echoes no empty -- and prints no lab's words for expected verdicts" {
     command -v gnuplot >/dev/null || skip "no gnuplot"
     run make -C "$LEAKLAB_ROOT" --no-print-directory lab2 OUT="$BATS_TEST_TMPDIR/out" \
-        BUILD="$BUILD" TEXT_CHARTS=no
+        BUILD="$MAKE_BUILD" TEXT_CHARTS=no
     assert_success
     # The table names each wall met; the labs' own words ("FATAL ERROR:
     # Reached heap limit ...", "... (Cannot allocate memory)") stay in
