@@ -57,7 +57,6 @@
 #define RUN_TIMEOUT_S 30   /* the runner kills a lab after this */
 #define CHILD_TIMEOUT_S 60 /* we kill anything we started after this */
 #define VALGRIND_CAP (512ULL << 20)  /* RLIMIT_AS for lab 1 under Valgrind */
-#define INPUT_CAP (64ULL << 20)      /* RLIMIT_AS for lab5 --make-input */
 #define MIB (1ULL << 20)
 #define KIB (1ULL << 10)
 
@@ -399,6 +398,22 @@ static void make_temp_dir(void)
 /* ------------------------------------------------------------------------
  * Children: each dies with us, under a cap, and is waited for
  * --------------------------------------------------------------------- */
+
+/* The sanitizer this build was made with (ASan, TSan: the labs are built
+ * with our flags, beside us; make sanitize also says so in
+ * $LEAKLAB_SANITIZER), or NULL. Valgrind cannot run such a build, and
+ * RLIMIT_AS cannot cap it: it reserves terabytes of address space. */
+static const char *sanitized(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return "AddressSanitizer";
+#elif defined(__SANITIZE_THREAD__)
+    return "ThreadSanitizer";
+#else
+    const char *env = getenv("LEAKLAB_SANITIZER");
+    return env && *env && strcmp(env, "none") != 0 ? env : NULL;
+#endif
+}
 
 /* The directory this binary lives in: build/, or build/asan/. */
 static void build_dir(char *dir, size_t len)
@@ -844,20 +859,6 @@ static void print1(const struct scenario *s)
               "number is right.");
 }
 
-/* Is this build one that Valgrind cannot run (ASan, TSan)? The labs are
- * built with our flags, beside us; make sanitize also says so in
- * $LEAKLAB_SANITIZER. Returns the sanitizer's name, or NULL. */
-static const char *sanitized(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    return "AddressSanitizer";
-#elif defined(__SANITIZE_THREAD__)
-    return "ThreadSanitizer";
-#else
-    const char *env = getenv("LEAKLAB_SANITIZER");
-    return env && *env && strcmp(env, "none") != 0 ? env : NULL;
-#endif
-}
 
 /* Finds "definitely lost: N bytes in B blocks" in Valgrind's log at path;
  * "All heap blocks were freed" is 0 in 0. Returns false if neither. */
@@ -1325,7 +1326,9 @@ static void run5(const struct scenario *s, struct result *r)
     add(&a, "--make-input");
     add_size(&a, s->file);
     add(&a, "%s/in.bin", temp_dir);
-    int status = wait_child(spawn(a.v[0], a.v, NULL, err, INPUT_CAP),
+    /* A bare lab caps itself (at the runner's default): no cap of ours,
+     * which a sanitizer build could not even start under. */
+    int status = wait_child(spawn(a.v[0], a.v, NULL, err, 0),
                             "lab5 --make-input");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         show_file(err);
@@ -1380,6 +1383,8 @@ static const struct quiz {
     enum kind kind;           /* what an answer is */
     double tolerance;         /* MiB: either way, or around lab 5's line */
     const char *want;         /* what --answer wants, for its error */
+    const char *plain_only;   /* why a sanitizer build cannot run it, or
+                                 NULL if it can */
     void (*draw)(struct scenario *s, uint64_t *state);
     void (*print)(const struct scenario *s);
     void (*run)(const struct scenario *s, struct result *r);
@@ -1387,19 +1392,23 @@ static const struct quiz {
     {"closure-captured state",
      "how many bytes does memcheck call \"definitely lost\"?",
      ANSWER_WHOLE, 0, "a whole number of bytes, such as 196608 or 196,608",
+     "it runs lab 1 under Valgrind, which cannot run such a build",
      draw1, print1, run1},
     {"heap growth to the cap", "at which iteration does the run die?",
-     ANSWER_WHOLE, 0, "the iteration, a whole number such as 7",
+     ANSWER_WHOLE, 0, "the iteration, a whole number such as 7", NULL,
      draw2, print2, run2},
     {"off-heap buffers", "what is the peak rss, in MiB, when it stops?",
      ANSWER_MIB, TOLERANCE3, "MiB, a number such as 12.5",
+     "it asks what an RLIMIT_AS cap does, which such a build cannot take "
+     "(the runner caps it with the kill watchdog instead, and the answer "
+     "would change from run to run)",
      draw3, print3, run3},
     {"unbounded queue", "how many jobs wait after the last tick?",
-     ANSWER_WHOLE, 0, "a whole number of jobs, such as 12",
+     ANSWER_WHOLE, 0, "a whole number of jobs, such as 12", NULL,
      draw4, print4, run4},
     {"stream copy", "which modes' peak rss stays under 4 MiB?",
      ANSWER_MODES, TOLERANCE5,
-     "modes, comma-separated, such as slurp,stream, or none",
+     "modes, comma-separated, such as slurp,stream, or none", NULL,
      draw5, print5, run5},
 };
 
@@ -1610,10 +1619,10 @@ int quiz_main(int argc, char **argv)
     }
 
     const char *san = sanitized();
-    if (lab == 1 && san)
-        quiz_error("quiz 1 runs lab 1 under Valgrind, which cannot run a "
-                   "sanitizer build (%s); use a plain build: make build, "
-                   "then build/leaklab quiz 1", san);
+    if (san && q->plain_only)
+        quiz_error("quiz %d cannot run on a sanitizer build (%s): %s; use a "
+                   "plain build: make build, then build/leaklab quiz %d",
+                   lab, san, q->plain_only, lab);
     make_temp_dir();
     struct result r = {0};
     q->run(&s, &r);
