@@ -262,6 +262,55 @@ scenario_commands() {
     assert_judged 5 order "$(tr ',' '\n' <<<"$ANSWER" | tac | paste -sd,)" right
 }
 
+# The tests above compare the quiz with itself. These compare it with the
+# lab run by hand, with the golden scenarios' arguments: the answer must
+# be what the lab's own records say, and what the arithmetic says where
+# the rules decide.
+@test "quiz 1's answer is the bytes Valgrind reports for the same run by hand" {
+    skip_if_sanitized "Valgrind cannot run a sanitizer build"
+    run scenario_commands 1 commas
+    assert_output "    valgrind --leak-check=full build/lab1 --quiet --mode lose --iterations 18 --size 54K"
+    run_memcheck 1 --mode lose --iterations 18 --size 54K
+    assert_equal "$(leak_bytes "$VGLOG" "definitely lost")" $((17 * (54 * 1024 + 16)))
+    show_answer 1 commas
+    assert_equal "$ANSWER" $((17 * (54 * 1024 + 16)))
+}
+
+@test "quiz 2's and quiz 4's answers are what the records say, and the arithmetic" {
+    leaklab_run 2 budget -- --size 3264K --max-heap 16M --iterations 40
+    assert_meta "$META" verdict limit
+    assert_equal $(( $(last_iter "$TSV") + 1 )) $((16 * 1024 / 3264 + 1))
+    show_answer 2 golden
+    assert_equal "$ANSWER" $((16 * 1024 / 3264 + 1))
+    leaklab_run 4 unbounded -- --size 4K --produce 2 --consume 1 --capacity 11 --iterations 25
+    assert_equal "$(last_value "$TSV" depth)" $((25 * (2 - 1)))
+    show_answer 4 golden
+    assert_equal "$ANSWER" $((25 * (2 - 1)))
+}
+
+@test "quiz 3's answer is the peak rss the runner records for the same run, within 0.5 MiB" {
+    skip_if_sanitized "a sanitizer build cannot take quiz 3's RLIMIT_AS cap"
+    leaklab_run 3 offheap --cap 16M -- --size 3M --max-heap 4M --iterations 4
+    local peak
+    peak=$(meta_value "$META" peak_rss_kib)
+    show_answer 3 golden
+    awk -v a="$ANSWER" -v p="$peak" 'BEGIN { d = a - p / 1024; exit !(d <= 0.5 && d >= -0.5) }' ||
+        fail "quiz 3 says $ANSWER MiB; the runner recorded a peak of $peak KiB"
+}
+
+@test "quiz 5's answer is the modes whose recorded peak is under 4 MiB" {
+    local dir=$BATS_TEST_TMPDIR/copy mode under=()
+    mkdir -p "$dir"
+    "$BUILD/lab5" --quiet --make-input 5888K "$dir/in.bin"
+    for mode in slurp stream zerocopy; do
+        leaklab_run 5 "$mode" -- --buffer 6M "$dir/in.bin" "$dir/copy.bin"
+        (( $(meta_value "$META" peak_rss_kib) < 4096 )) && under+=("$mode")
+    done
+    show_answer 5 golden
+    local IFS=,
+    assert_equal "$ANSWER" "${under[*]:-none}"
+}
+
 # --------------------------------------------------------------------------
 # Bad input: exit 2, one line naming it, before anything runs
 # --------------------------------------------------------------------------
