@@ -136,8 +136,9 @@ static void print_help(void)
 "removed at exit (also on Ctrl-C).\n"
 "\n"
 "Exit codes: 0 the scenario, --show, or a right answer; 1 a wrong answer,\n"
-"or a run that failed (lab 1 cannot run under Valgrind in a sanitizer\n"
-"build); 2 bad usage, a bad seed or an answer that is not one.\n",
+"or a run that failed (quizzes 1 and 3 cannot run on a sanitizer build:\n"
+"Valgrind cannot run one, nor RLIMIT_AS cap one); 2 bad usage, a bad\n"
+"seed, or an answer that is not one.\n",
            NLABS, SEED_MAX);
 }
 
@@ -1023,11 +1024,13 @@ static void run2(const struct scenario *s, struct result *r)
     snprintf(r->answer, sizeof r->answer, "%lld", died);
     snprintf(r->measured, sizeof r->measured, "it died at iteration %lld",
              died);
-    why(r, "%lld arrays of %.2f MiB (%.2f MiB) fit in the %.2f MiB "
-        "budget; array %lld would have made %.2f MiB, so the lab refused "
-        "it: FATAL, exit 3", died - 1, mib(s->size),
-        mib(s->size * (uint64_t)(died - 1)), mib(s->max_heap), died,
-        mib(s->size * (uint64_t)died));
+    char size[32], budget[32], fit[32], over[32];
+    why(r, "%lld array%s of %s (%s) fit in the %s budget; array %lld would "
+        "have made %s, so the lab refused it: FATAL, exit 3", died - 1,
+        died - 1 == 1 ? "" : "s", human(s->size, size, sizeof size),
+        human(s->size * (uint64_t)(died - 1), fit, sizeof fit),
+        human(s->max_heap, budget, sizeof budget), died,
+        human(s->size * (uint64_t)died, over, sizeof over));
 }
 
 /* ------------------------------------------------------------------------
@@ -1077,12 +1080,14 @@ static void print3(const struct scenario *s)
     printf("The run:\n");
     print_command(&a);
     putchar('\n');
-    paragraph("Each of its %ld iterations keeps one more buffer of --size "
-              "bytes (%s), from mmap, every byte written. --max-heap is a "
+    paragraph("It runs %ld iteration%s. Each keeps one more buffer of "
+              "--size bytes (%s), from mmap, every byte written. --max-heap "
+              "is a "
               "heap budget of %s. --cap caps the lab's address space "
               "(RLIMIT_AS) at %s. Before its first buffer the lab has "
               "about 2.5 MiB of address space mapped, about 1.5 MiB of it "
-              "resident.", s->iterations, human(s->size, size, sizeof size),
+              "resident.", s->iterations, s->iterations == 1 ? "" : "s",
+              human(s->size, size, sizeof size),
               human(s->max_heap, budget, sizeof budget),
               human(s->cap, cap, sizeof cap));
     putchar('\n');
@@ -1104,29 +1109,35 @@ static void run3(const struct scenario *s, struct result *r)
     char meta[PATH_MAX], tsv[PATH_MAX];
     record(meta, sizeof meta, s, s->mode, "meta");
     record(tsv, sizeof tsv, s, s->mode, "tsv");
+    bool finished = meta_verdict(meta, "finished");
+    if (!finished && !meta_verdict(meta, "limit"))
+        quiz_error("%s: the run ended neither at the cap nor after its "
+                   "iterations; nothing to judge", meta);
     double peak = (double)meta_number(meta, "peak_rss_kib") / 1024;
     long long held = tsv_last(tsv, "iter");
     double own = peak - mib(s->size * (uint64_t)held);
+    const char *plural = held == 1 ? "" : "s";
+    char size[32], budget[32], cap[32];
+    human(s->size, size, sizeof size);
+    human(s->max_heap, budget, sizeof budget);
+    human(s->cap, cap, sizeof cap);
     r->value = peak;
     snprintf(r->answer, sizeof r->answer, "%.1f", peak);
-    const char *how = meta_verdict(meta, "limit")    ? "at the cap"
-                    : meta_verdict(meta, "finished") ? "when its "
-                                                       "iterations ran out"
-                    : meta_verdict(meta, "killed")   ? "killed over the cap"
-                                                     : "by accident";
     snprintf(r->measured, sizeof r->measured, "its peak rss was %.1f MiB; "
-             "it stopped %s, holding %lld buffers", peak, how, held);
-    if (meta_verdict(meta, "finished"))
-        why(r, "all %lld buffers fit under the %.2f MiB cap, and the "
-            "%.2f MiB heap budget never saw them (mmap, not malloc): "
-            "%lld x %.2f MiB, plus the lab's own %.1f MiB", held,
-            mib(s->cap), mib(s->max_heap), held, mib(s->size), own);
+             "it stopped %s, holding %lld buffer%s", peak,
+             finished ? "after its last iteration" : "at the cap", held,
+             plural);
+    if (finished)
+        why(r, "its %lld buffer%s fit under the %s cap, and the %s heap "
+            "budget never saw %s (mmap, not malloc): %lld x %s, plus the "
+            "lab's own %.1f MiB", held, plural, cap, budget,
+            held == 1 ? "it" : "them", held, size, own);
     else
-        why(r, "the %.2f MiB heap budget never saw the mmap'd buffers; "
-            "the cap did: %lld x %.2f MiB filled the %.2f MiB cap with the "
-            "lab's own mappings, and buffer %lld did not fit; rss is the "
-            "buffers plus the lab's own %.1f MiB", mib(s->max_heap), held,
-            mib(s->size), mib(s->cap), held + 1, own);
+        why(r, "the %s heap budget never saw the mmap'd buffers; the cap "
+            "did: %lld x %s filled the %s of address space with the lab's "
+            "own mappings, and buffer %lld did not fit; rss is the buffers "
+            "plus the lab's own %.1f MiB", budget, held, size, cap,
+            held + 1, own);
 }
 
 /* ------------------------------------------------------------------------
