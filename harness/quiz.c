@@ -382,7 +382,7 @@ static void make_temp_dir(void)
         base = "/tmp";
     if ((size_t)snprintf(temp_dir, sizeof temp_dir, "%s/leaklab-quiz.XXXXXX",
                          base) >= sizeof temp_dir - 64)
-        quiz_error("TMPDIR too long: '%s'", base);
+        quiz_error("TMPDIR too long: '%s'", visible(base));
     temp_owner = getpid();
     if (!mkdtemp(temp_dir)) {
         int err = errno;
