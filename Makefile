@@ -25,7 +25,7 @@ LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
 LAB_LIB  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
             $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
 # And the programs that run labs or help test them, never linked into a
-# lab: the runner (leaklab.c, with quiz.c for `leaklab quiz`), make bench's timers (bench-probe.c,
+# lab: the runner (leaklab.c, quiz.c), make bench's timers (bench-probe.c,
 # bench-run.c), and LD_PRELOAD shims for lab 5's tests (shortio.c,
 # notmpfile.c). Each takes only the parts of the library it needs.
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
