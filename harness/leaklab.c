@@ -4,6 +4,7 @@
  *   leaklab list
  *   leaklab run N|PATH [--mode M] [--cap SIZE] [--cap-kind rlimit|kill|none]
  *                 [--timeout SEC] [--out DIR] [--quiet] [-- LAB ARGS...]
+ *   leaklab quiz N [--seed S] [--answer X | --show]     (quiz.c)
  *
  * It knows nothing about any lab in advance. It finds build/labN next to
  * itself and asks each one `labN --describe` for its title, its modes, the
@@ -72,6 +73,7 @@
 #include <unistd.h>
 
 #include "lab.h"
+#include "quiz.h"
 
 #define TICK_NS 1000000L   /* watchdog and wait loop: one millisecond */
 #define DESCRIBE_MS 2000   /* how long a lab has to describe itself */
@@ -116,6 +118,7 @@ static void print_help(void)
     printf(
 "Usage: leaklab list\n"
 "       leaklab run N|PATH [OPTIONS] [-- LAB-ARGS...]\n"
+"       leaklab quiz N [--seed S] [--answer X | --show]\n"
 "\n"
 "Runs build/labN under a memory cap and records each run in\n"
 "DIR/labN/MODE.tsv (memory per iteration), DIR/labN/MODE.meta (how it\n"
@@ -153,7 +156,10 @@ static void print_help(void)
 "the lab's --describe, expect.MODE); 1 a run did not (each is named), a\n"
 "lab that cannot describe itself, DIR/labN in use by another runner, or\n"
 "a runtime error; 2 bad usage: ours, or the lab's (the runner stops at\n"
-"the first mode whose lab exits 2).\n");
+"the first mode whose lab exits 2).\n"
+"\n"
+"leaklab quiz N: predict, then run; a question on lab N whose sizes come\n"
+"from your user name, or --seed (see leaklab quiz --help).\n");
 }
 
 /* ------------------------------------------------------------------------
@@ -1582,7 +1588,8 @@ int main(int argc, char **argv)
     install_handlers();
 
     if (argc < 2)
-        usage_error("missing command: want 'list' or 'run' (see --help)");
+        usage_error("missing command: want 'list', 'run' or 'quiz' (see "
+                    "--help)");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         print_help();
         return EXIT_DONE;
@@ -1594,5 +1601,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1);
-    usage_error("unknown command '%s': want 'list' or 'run'", argv[1]);
+    if (strcmp(argv[1], "quiz") == 0)
+        return quiz_main(argc - 1, argv + 1);
+    usage_error("unknown command '%s': want 'list', 'run' or 'quiz'",
+                argv[1]);
 }
