@@ -205,6 +205,8 @@ static void print_describe(const struct lab_info *lab)
         printf("\ty2=%s", lab->y2_columns);
     if (lab->x_label)
         printf("\txlabel=%s", lab->x_label);
+    if (lab->compare_columns)
+        printf("\tcompare=%s", lab->compare_columns);
     const char *sanitizer = "none";
 #if defined(__SANITIZE_ADDRESS__)
     sanitizer = "address";
