@@ -125,13 +125,22 @@ massif: deps build
 	@$(if $(LAB$(LAB)_PREP),$(MAKE) --no-print-directory $(LAB$(LAB)_PREP))
 	@PAGES=$(PAGES) LEAKLAB_BUILD=$(BUILD) plots/massif.sh $(LAB) $(MODE) $(OUT) -- $(LAB$(LAB)_ARGS)
 
-# make example: README's opening chart, plots/example-lab1.png (800x450),
-# redrawn from a fresh `make lab1`. The one generated file that is
-# committed, so that README shows a chart before anything has run.
+# make example: the charts README and LESSONS show, 800x450, redrawn from
+# fresh runs of every lab: plots/example-labN.png (each lab's comparison;
+# README opens with lab 1's) and plots/example-labN-MODE.png for the runs
+# LESSONS shows on their own (EXAMPLE_RUNS). The generated files that are
+# committed, so that both show their charts before anything has run.
+EXAMPLE_RUNS := lab4/unbounded lab4/bounded
 example: TEXT_CHARTS = no
-example: deps build lab1
-	@plots/plot.sh --formats small $(OUT)/lab1
-	cp $(OUT)/lab1/compare-small.png plots/example-lab1.png
+example: deps build $(LABS)
+	@for n in $(LAB_NUMS); do \
+	  plots/plot.sh --formats small $(OUT)/lab$$n && \
+	  cp $(OUT)/lab$$n/compare-small.png plots/example-lab$$n.png || exit 1; \
+	done
+	@for r in $(EXAMPLE_RUNS); do \
+	  cp $(OUT)/$$r-small.png plots/example-$${r%%/*}-$${r#*/}.png || exit 1; \
+	done
+	@echo "example: $(foreach n,$(LAB_NUMS),plots/example-lab$(n).png) $(foreach r,$(EXAMPLE_RUNS),plots/example-$(subst /,-,$(r)).png)"
 
 # Lab 5 copies a file the runner does not make: generate one first.
 LAB5_INPUT := $(OUT)/lab5/input.bin
@@ -222,7 +231,7 @@ help:
 	@echo "make slides     every lab, then the classroom deck: $(OUT)/slides.pdf (16:9)"
 	@echo "make massif LAB=N [MODE=M]  one mode under Valgrind massif, beside the probe"
 	@echo "make check EX=N [SOLUTION=1]  exercise N judged: its output, its memory budget"
-	@echo "make example    redraw README's chart, plots/example-lab1.png"
+	@echo "make example    redraw the charts README and LESSONS show, plots/example-*.png"
 	@echo "make deps       install the Debian packages: $(DEBS)"
 	@echo "make build      compile into $(BUILD)/;  make clean  removes $(BUILD)/ and $(OUT)/"
 

@@ -85,6 +85,10 @@ struct lab_info {
                                         or NULL */
     const char *x_label;             /* what a row is, for the charts' x
                                         axis; NULL: "iteration" */
+    const char *compare_columns;     /* memory columns the comparison
+                                        draws beside rss_kib in every
+                                        mode's panel, comma-separated, or
+                                        NULL for rss alone */
     const struct lab_option *options;/* the lab's own flags, NULL-terminated */
     /* Called for each of the lab's own flags; arg is NULL for a flag that
      * takes none. Returns false when the value is bad (lab_parse then
@@ -109,7 +113,11 @@ struct lab_args {
     const char *tsv;              /* --tsv, else $LEAKLAB_TSV, else NULL */
     bool quiet;                   /* --quiet: no human table on stdout */
     const struct lab_preset *preset; /* --preset (NULL without presets) */
-    uint64_t max_heap;            /* --max-heap, else the preset's */
+    uint64_t max_heap;            /* --max-heap, else the preset's; 0 is
+                                     no budget. The probe records it (the
+                                     TSV's # max_heap= line) when not 0, so
+                                     a mode that keeps no budget sets it
+                                     to 0 before probe_start() */
     char **positional;            /* arguments after the flags */
     int npositional;              /* how many */
 };

@@ -79,6 +79,7 @@ static const struct lab_info lab = {
     .recap_tool = "heap_used per iteration",
     .modes = modes,
     .presets = presets,
+    .compare_columns = "heap_used_kib",   /* what a budget counts */
     .notes = "--size is the bytes of one array (a multiple of 8: the "
              "elements are 8 bytes).\nOnly --mode budget keeps a budget; "
              "the other modes ignore --max-heap.\nThe seed's run: "
@@ -150,6 +151,8 @@ int main(int argc, char **argv)
      * that `leaklab run 2 -- --max-heap 1400M` can run every mode. */
     if (strcmp(mode, "budget") == 0)
         heap.limit = a.max_heap;
+    else
+        a.max_heap = 0;      /* no budget: none in the records either */
     bool touch = strcmp(mode, "lazy") != 0;
 
     probe_start(&lab, &a, argc, argv);

@@ -99,7 +99,7 @@ static const struct lab_info lab = {
     .default_size = 64 << 10,   /* 64 KiB of payload per job */
     .default_iterations = 200,  /* ticks */
     .extra_columns = "depth\tproduced\tconsumed\tdropped",
-    .y2_columns = "depth",
+    .y2_columns = "depth,dropped",
     .options = options,
     .on_option = on_option,
 };

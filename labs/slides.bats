@@ -262,8 +262,8 @@ assert_header() {
             fail "page $page is not lab $n's $mode run: $text"
         [[ $text == *"$(describe_value "$n" "caption.$mode")"* ]] ||
             fail "page $page lacks the caption of $mode: $text"
-        [[ $text =~ (rlimit|kill)\ cap\ [0-9]+\ MiB|cap\ [0-9]+\ MiB\ \((rlimit|kill)\)|no\ cap ]] ||
-            fail "page $page names no cap: $text"
+        [[ $text =~ (rlimit|kill)\ cap\ [0-9]+\ MiB|cap\ [0-9]+\ MiB\ \((rlimit|kill)\)|heap\ budget\ [0-9]+\ MiB|no\ cap ]] ||
+            fail "page $page names no wall (a cap or a budget): $text"
         wall=$(describe_value "$n" "wall.$mode")
         [[ $text =~ finished|killed:|timeout:|crashed:|limit:\ exit\ 3 ||
            ( -n $wall && $text == *"$wall"* ) ]] ||
