@@ -192,8 +192,11 @@ assert_header() {
         [[ -n $claim ]] || fail "lab $n --describe has no claim"
         assert_header "$(showcase_page $i)" "$claim" "$(describe_value "$n" "caption.$mode")" \
             "Lab $n: $title - $mode"
+        # A lab that names comparison columns (compare=) says so too.
+        local also
+        also=$(describe_value "$n" compare | sed 's/_kib//g; s/,/ /g')
         assert_header "$(compare_page $i)" "$claim" "$(describe_value "$n" takeaway)" \
-            "Lab $n: $title - rss of every mode"
+            "Lab $n: $title - rss of every mode${also:+, and $also}"
     done
 }
 

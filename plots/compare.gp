@@ -90,6 +90,8 @@ if (term eq "text") {
             eval panel_setup
             unset label
             if (p == 1) {
+                # A slide's header (plots/header.gp, through --extra).
+                if (exists("page_header")) { eval page_header }
                 set label 101 ttl at screen 0.5, screen 0.949 center font font_of(fmt, 34)
                 set label 100 caption at screen 0.5, screen 0.035 center font font_of(fmt, 28)
                 set label 102 xlab at screen xlab_x, screen xlab_y center

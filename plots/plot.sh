@@ -14,7 +14,9 @@
 # PNG (MODE-small.png, compare-small.png: README's example). See style.gp.
 # --extra FILE: gnuplot commands loaded after plot.sh's own settings for
 # every chart, before the chart script: slides.sh's page header (it may
-# empty ttl and caption, set tmargin, and labels numbered 200 and up).
+# empty ttl and caption, and set labels numbered 901 and up). --top PX
+# keeps the top PX of the 1080-pixel page free for it: the plot (or the
+# comparison's panels) starts below.
 #
 # How the charts read (LESSONS.md, "How to read a chart", says the same):
 #   - Modes never share a plot: a mode whose line would run under another
@@ -55,19 +57,22 @@ set -euo pipefail
 . "$(dirname -- "$0")/lib.sh"
 
 usage() {
-    echo "usage: plot.sh [--text] [--formats \"png svg pdf small\"] [--extra FILE] OUT/labN" >&2
+    echo "usage: plot.sh [--text] [--formats \"png svg pdf small\"] [--extra FILE] [--top PX] OUT/labN" >&2
     exit 2
 }
-text=0 formats="png svg" extra=""
+text=0 formats="png svg" extra="" top=0
 while [[ $# -gt 1 ]]; do
     case $1 in
         --text)    text=1; shift ;;
         --formats) formats=$2; shift 2 ;;
         --extra)   extra=$2; shift 2 ;;
+        --top)     top=$2; shift 2 ;;
         *)         break ;;
     esac
 done
 [[ $# -eq 1 && -d $1 ]] || usage
+[[ $top =~ ^[0-9]+$ && $top -lt 700 ]] ||
+    { echo "plot.sh: --top: '$top' is not a whole number of pixels under 700" >&2; exit 2; }
 read -ra fmts <<<"$formats"
 for f in "${fmts[@]}"; do
     [[ $f == @(png|svg|pdf|small) ]] ||
@@ -161,6 +166,15 @@ XLABEL_BELOW=135    # the x axis's name, below the plot's bottom edge
 YLABEL_X=30         # the y axis's name, from the page's left edge
 LABEL_PT=30         # labels on a run's chart, and on the comparison's
 PANEL_PT=26         # panels (pt; 4/3 px each on the PNG)
+# --top PX: a band of the page kept free above the plot for whoever
+# draws there (the slides' header, plots/header.gp, through --extra).
+# That header carries the chart's title and caption, so the caption's
+# band at the bottom is free for the plot too.
+if [[ $top -gt 0 ]]; then
+    TOP=$(( top > TOP ? top : TOP ))
+    TOP_PANELS=$(( top + 50 > TOP_PANELS ? top + 50 : TOP_PANELS ))
+    KEY_BOTTOM=1070
+fi
 
 # frac_x PX / frac_y PX - a pixel position as gnuplot's screen fraction.
 frac_x() { awk -v p="$1" -v w="$PAGE_W" 'BEGIN { printf "%.5f\n", p / w }'; }
@@ -577,7 +591,7 @@ draw_run() {
         write_walls
         write_labels
         write_key
-    [[ -z $extra ]] || echo "load $(gp_str "$extra")"
+        [[ -z $extra ]] || echo "load $(gp_str "$extra")"
     } >"$settings"
     gnuplot "$settings" plots/run.gp && check_drawn "$mode"
 }

@@ -6,7 +6,7 @@
 # and the memory budget the runs are judged by. `make check` draws the
 # student's exercise beside the reference fix with it.
 #
-#   OUT.png, OUT.svg   the chart (1920x1080), drawn by compare.gp
+#   OUT.png, OUT.svg   the chart (1920x1080), drawn by versus.gp
 #   --text             the chart in the terminal instead (gnuplot dumb)
 #   --budget-growth K  the budget as a line rising K KiB per row from the
 #                      first run's row 1 (growth is measured from there)
@@ -96,7 +96,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ ${#files[@]} -gt 0 ]] || { rm -f -- "$out.png" "$out.svg"; die "no run to draw"; }
 
-# --- the chart: compare.gp, with the budget drawn as the cap is -----------
+# --- the chart: versus.gp, with the budget drawn as a cap is ----------------
 
 # Where the budget line starts and ends: "x0 y0 y1", in rows and MiB.
 budget_line() {
@@ -133,7 +133,7 @@ budget_line() {
     [[ $xlast -gt 0 ]] || echo "xend = 1"
 } >"$settings"
 
-if ! gnuplot "$settings" plots/compare.gp; then
+if ! gnuplot "$settings" plots/versus.gp; then
     rm -f -- "$out.png" "$out.svg"
     die "$out: the chart could not be drawn"
 fi
