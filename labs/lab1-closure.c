@@ -253,6 +253,13 @@ int main(int argc, char **argv)
     probe_start(&lab, &a, argc, argv);
     int64_t extra[2] = {0, 0};   /* listeners, odd_replies */
     probe_sample(0, extra);
+    /* GCC 12's -fanalyzer (make lint) follows a `default:` that the switch
+     * below does not have, and finds ctx leaked there. There is no such
+     * path: lab_parse() only hands back a mode from modes[]. */
+#ifndef __clang__
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
     for (long i = 1; i <= a.iterations; i++) {
         struct request_ctx *ctx = make_context(i, a.size);
         size_t odd = 0;          /* what the handlers replied to the event */
@@ -309,6 +316,9 @@ int main(int argc, char **argv)
         extra[1] = (int64_t)odd;
         probe_sample(i, extra);
     }
+#ifndef __clang__
+#pragma GCC diagnostic pop
+#endif
     probe_finish();
 
     /* retain, lose and narrow leave their memory to the end on purpose:
