@@ -41,7 +41,7 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
         fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
-        gcc shellcheck cppcheck
+        gcc shellcheck cppcheck patch
 
 .PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 
@@ -176,8 +176,9 @@ sanitize: deps tsan
 	  $(call BATS_RUN,)
 
 # ThreadSanitizer build of lab 4 (the one lab with threads) and the
-# runner, in its own directory, and lab 4's tests against it. Any race
-# report fails the run (exitcode 66).
+# runner, in its own directory, and lab 4's tests against it, with its
+# challenge's (labs/challenges.bats, which skips the labs not built). Any
+# race report fails the run (exitcode 66).
 TSAN_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 tsan: deps
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS='$(TSAN_CFLAGS)' \
@@ -186,7 +187,7 @@ tsan: deps
 	  LEAKLAB_BUILD=$(BUILD)/tsan LEAKLAB_SANITIZER=thread \
 	  TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 	  $(BATS) --print-output-on-failure --report-formatter tap -o $(OUT)/tsan \
-	    labs/lab4-queue.bats; rc=$$?; \
+	    labs/lab4-queue.bats labs/challenges.bats; rc=$$?; \
 	  awk '/^ok .* \# skip/ { s++; next } /^ok / { p++ } /^not ok / { f++ } \
 	    END { printf "tsan: %d passed, %d failed, %d skipped\n", p, f, s }' \
 	    $(OUT)/tsan/report.tap; exit $$rc
@@ -197,7 +198,7 @@ tsan: deps
 # not read system headers, so .ci/cppcheck.cfg tells it what <stdnoreturn.h>
 # would: lab_usage, lab_fail and lab_wall never return. A false positive
 # is silenced at its line, with a comment saying why.
-LINT_SH := $(wildcard harness/*.sh plots/*.sh) .ci/run labs/test_helper.bash \
+LINT_SH := $(wildcard harness/*.sh plots/*.sh) .ci/run $(wildcard labs/*.bash) \
            $(wildcard labs/*.bats)
 LINT_C  := $(wildcard harness/*.c labs/*.c labs/exercises/*.c \
                       labs/exercises/solutions/*.c)

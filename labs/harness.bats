@@ -21,8 +21,8 @@ load test_helper
 @test "the TSV header starts with the six common columns" {
     run_lab 1 --mode release --iterations 2 --size 64K
     assert_success
-    run tsv_header "$TSV"
-    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib')"
+    run tsv_header "$TSV"   # the six, then lab 1's own two
+    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib\tlisteners\todd_replies')"
 }
 
 @test "the TSV has a baseline row and one row per iteration, all whole" {
@@ -57,8 +57,8 @@ load test_helper
     zeros=$(printf '0%.0s' {1..9000})   # --iterations 000...03 is 3
     run_lab 1 --mode release --iterations "${zeros}3" --size 64K
     assert_success
-    run tsv_header "$TSV"
-    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib')"
+    run tsv_header "$TSV"   # the six, then lab 1's own two
+    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib\tlisteners\todd_replies')"
     [ "$(tsv_rows "$TSV")" -eq 4 ]
     assert_rows_whole "$TSV"
     (( $(grep '^# argv=' "$TSV" | wc -c) < 8192 )) || fail "the argv line was not cut"

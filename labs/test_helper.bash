@@ -39,7 +39,7 @@ leaklab_load_tools() {
         bats_load_library_safe "$lib" 2>/dev/null || missing+=("$lib")
     done
     for tool in cc:clang clang:clang gnuplot:gnuplot-nox valgrind:valgrind \
-                pdfinfo:poppler-utils xmllint:libxml2-utils; do
+                pdfinfo:poppler-utils xmllint:libxml2-utils patch:patch; do
         pkg=${tool#*:}
         command -v "${tool%%:*}" >/dev/null || [[ " ${missing[*]} " == *" $pkg "* ]] ||
             missing+=("$pkg")
