@@ -11,9 +11,9 @@ ITERS=20
 @test "the three closure facts from the seed are printed" {
     run "$BUILD/lab1" --iterations 0
     assert_success
-    assert_line "inner sees outer:      i m a local outside"
+    assert_line "inner sees outer:      the outer function's local"
     assert_line --partial "outer sees inner:      (no: 'local' is out of scope"
-    assert_line "returned closure:      i m a local inside"
+    assert_line "returned closure:      a copy on the heap"
 }
 
 @test "each iteration prints the seed's showMem line" {

@@ -121,9 +121,9 @@ static const char *print_captured(const struct closure *self)
     return self->env;
 }
 
-static void foo_inner_sees_outer(void)
+static void inner_sees_outer(void)
 {
-    char local[] = "i m a local outside";
+    char local[] = "the outer function's local";
     struct closure inner = {print_captured, local};
     printf("inner sees outer:      %s\n", inner.fn(&inner));
 }
@@ -131,23 +131,23 @@ static void foo_inner_sees_outer(void)
 /* Fact 2: the outer cannot see the inner's local. In C that is a compile
  * error, so there is nothing to run: `local` below exists only inside the
  * braces, and only a closure that captured it could hand it out. */
-static void foo_outer_cannot_see_inner(void)
+static void outer_cannot_see_inner(void)
 {
     {
-        const char *local = "i m local inside";
+        const char *local = "the inner block's local";
         (void)local;
     }
     /* printf("%s\n", local);   error: 'local' undeclared */
     printf("outer sees inner:      (no: 'local' is out of scope here)\n");
 }
 
-/* Fact 3: a returned closure keeps its environment alive. bar() has
- * returned, yet baz can still reach `local`, because bar copied it to the
- * heap and baz holds the pointer. Nobody frees it until baz is dropped.
+/* Fact 3: a returned closure keeps its environment alive. make_reader()
+ * has returned, yet reader still reaches its text: make_reader copied it
+ * to the heap, reader holds the pointer, and nobody frees it till then.
  * Returns a closure whose env is NULL if malloc fails. */
-static struct closure bar(void)
+static struct closure make_reader(void)
 {
-    const char text[] = "i m a local inside";
+    const char text[] = "a copy on the heap";
     char *local = malloc(sizeof text);
     if (local != NULL)
         memcpy(local, text, sizeof text);
@@ -156,13 +156,13 @@ static struct closure bar(void)
 
 static void show_the_three_facts(void)
 {
-    foo_inner_sees_outer();
-    foo_outer_cannot_see_inner();
-    struct closure baz = bar();
-    if (baz.env == NULL)
+    inner_sees_outer();
+    outer_cannot_see_inner();
+    struct closure reader = make_reader();
+    if (reader.env == NULL)
         lab_wall("malloc(19) failed before the lab began");
-    printf("returned closure:      %s\n", baz.fn(&baz));
-    free(baz.env);   /* dropping baz is what finally lets `local` go */
+    printf("returned closure:      %s\n", reader.fn(&reader));
+    free(reader.env);   /* dropping reader is what finally lets it go */
     printf("-----------------------------------------------------------\n");
 }
 
