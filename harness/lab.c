@@ -287,6 +287,10 @@ static void print_describe(const struct lab_info *lab)
         printf("\ty2=%s", lab->y2_columns);
     if (lab->x_label)
         printf("\txlabel=%s", lab->x_label);
+    if (lab->compare_columns)
+        printf("\tcompare=%s", lab->compare_columns);
+    if (lab->rss_also)
+        printf("\trss_also=%s", lab->rss_also);
     printf("\tsanitizer=%s\n", sanitizer());
 }
 

@@ -76,6 +76,15 @@ struct lab_info {
                                         or NULL */
     const char *x_label;             /* what a row is, for the charts' x
                                         axis; NULL: "iteration" */
+    const char *compare_columns;     /* columns charts compare across
+                                        modes besides rss, each in a chart
+                                        of its own (compare-COLUMN.png),
+                                        comma-separated, or NULL */
+    const char *rss_also;            /* _kib columns the rss comparison
+                                        draws beside a mode's rss, for the
+                                        modes where they are not all 0
+                                        (lab 6's server_rss_kib), comma-
+                                        separated, or NULL */
     const struct lab_option *options;/* the lab's own flags, NULL-terminated */
     /* Called for each of the lab's own flags; arg is NULL for a flag that
      * takes none. Returns false when the value is bad (lab_parse then

@@ -12,6 +12,10 @@ set yrange [0:ymax]
 # A run killed mid-iteration is marked past its last row: widen x to it.
 if (exists("xend")) { set xrange [0:xend] }
 set ylabel "rss (MiB)"
+# Columns drawn beside a mode's rss, dashed in its colour (plot.sh sets
+# the arrays also_files, also_cols, also_titles and also_ls when a lab
+# names rss_also: lab 6's redis server).
+also_plot = exists("also_files") ? ', for [j=1:|also_files|] also_files[j] using "iter":(column(also_cols[j])/1024.) with lines ls also_ls[j] lw 4 dt (10, 6) title also_titles[j]' : ''
 
 if (term eq "text") {
     eval text_terminal
@@ -20,7 +24,7 @@ if (term eq "text") {
     set bmargin 4
     set title ttl
     plot for [i=1:|files|] files[i] \
-        using "iter":(column("rss_kib")/1024.) with lines title names[i]
+        using "iter":(column("rss_kib")/1024.) with lines title names[i] @also_plot
 } else {
     do for [fmt in fmts] {
         eval terminal_for(fmt)
@@ -30,7 +34,7 @@ if (term eq "text") {
         plot for [i=1:|files|] files[i] \
             using "iter":(column("rss_kib")/1024.) with linespoints ls i \
             lw (i < 4 ? 11 - 2.5 * i : 3) pointinterval ptn \
-            title names[i]
+            title names[i] @also_plot
         # Earlier modes are drawn wider, so a mode that runs exactly on top
         # of another (lose over retain) still shows both colours.
         unset output

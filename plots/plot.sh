@@ -102,6 +102,14 @@ done
 for c in "${columns[@]}"; do
     [[ $c == *_kib && " ${y2_cols[*]} " != *" $c "* ]] && mem_cols+=("$c")
 done
+# Columns compared across modes besides rss, each in compare-COLUMN.png
+# (compare=), and _kib columns the rss comparison draws beside a mode's
+# rss where they are not all 0 (rss_also=, lab 6's server_rss_kib).
+csv_list "$(meta_get "$labmeta" compare || true)"; cmp_cols=("${list[@]}")
+csv_list "$(meta_get "$labmeta" rss_also || true)"; also_cols=("${list[@]}")
+for c in "${cmp_cols[@]}" "${also_cols[@]}"; do
+    is_column_name "$c" || lab_fail "$labmeta: '$c' is not a column name"
+done
 y2_label=${y2_cols[*]}
 y2_label=${y2_label// /, }
 [[ $y2_label == *_kib ]] && y2_label="${y2_label%_kib} (MiB)"
@@ -142,6 +150,16 @@ tsv_summary() {
           if (rss > rmax) rmax = rss
           for (i = 3; i <= NF; i++) if ($i / 1024 > max) max = $i / 1024 }
         END { printf "%d %d %.3f %.3f %.3f\n", rows, last, rss, max, rmax }'
+}
+
+# nonzero FILE COLUMN... - the COLUMNs that are not 0 on every row of
+# FILE: a run draws only those (lab 6's server_rss_kib is 0 but in redis).
+nonzero() {
+    local file=$1; shift
+    [[ $# -gt 0 ]] || return 0
+    tsv_columns "$file" "$@" | awk -F'\t' -v names="$*" '
+        { for (i = 1; i <= NF; i++) if ($i != 0) seen[i] = 1 }
+        END { n = split(names, name, " "); for (i = 1; i <= n; i++) if (seen[i]) print name[i] }'
 }
 
 # Where the run ended: "x y" in iterations and MiB. A run the watchdog
@@ -251,7 +269,7 @@ draw_run() {
         echo "out = $(gp_str "$dir/$mode")"
         echo "ttl = $(gp_str "Lab $labnum: $title - $mode")"
         echo "caption = $(gp_str "$caption")"
-        echo "mem_cols = $(gp_str "${mem_cols[*]}")"
+        echo "mem_cols = $(gp_str "$(nonzero "$tsv" "${mem_cols[@]}" | paste -sd ' ')")"
         echo "y2_cols = $(gp_str "${y2_cols[*]}")"
         echo "y2_label = $(gp_str "$y2_label")"
         # Draw the cap when it is near the data; otherwise name it.
@@ -318,6 +336,28 @@ fi
     # Points every ptn rows, counted (header included) on the first run.
     awk -v r="$(tsv_summary "${files[0]}" | cut -d' ' -f1)" \
         'BEGIN { r++; printf "ptn = %d\n", (r > 20 ? int(r / 10) : 1) }'
+    # rss_also: a dashed line beside the rss of each run where it is not
+    # all 0, in that run's colour, counted in the y range.
+    also=()
+    for i in "${!files[@]}"; do
+        while IFS= read -r c; do
+            [[ -n $c ]] && also+=("$i" "$c")
+        done < <(nonzero "${files[$i]}" "${also_cols[@]}")
+    done
+    if [[ ${#also[@]} -gt 0 ]]; then
+        echo "array also_files[$(( ${#also[@]} / 2 ))]"
+        echo "array also_cols[$(( ${#also[@]} / 2 ))]"
+        echo "array also_titles[$(( ${#also[@]} / 2 ))]"
+        echo "array also_ls[$(( ${#also[@]} / 2 ))]"
+        for (( k = 0; k < ${#also[@]}; k += 2 )); do
+            i=${also[$k]} c=${also[$((k + 1))]} j=$(( k / 2 + 1 ))
+            echo "also_files[$j] = $(gp_str "${files[$i]}")"
+            echo "also_cols[$j] = $(gp_str "$c")"
+            echo "also_titles[$j] = $(gp_str "${names[$i]}: ${c%_kib}")"
+            echo "also_ls[$j] = $(( i + 1 ))"
+            gmax=$(max_of "$gmax" "$(tsv_columns "${files[$i]}" "$c" | sort -n | tail -n 1 | awk '{ printf "%.3f", $1 / 1024 }')")
+        done
+    fi
     n=0 shown="" dmax=$gmax   # caps qualify against the data, not each other
     for i in "${!files[@]}"; do
         kind=${kinds[$i]} cap_mib=${cap_mibs[$i]}
@@ -341,5 +381,30 @@ if ! gnuplot "$settings" plots/compare.gp || { [[ $text -eq 0 ]] && ! check_draw
     unchart compare
     die "$dir: the comparison could not be drawn"
 fi
+
+# --- the lab's other comparisons: compare-COLUMN ---------------------------
+
+for col in "${cmp_cols[@]}"; do
+    [[ $text -eq 0 ]] || continue
+    {
+        echo "load 'plots/style.gp'"
+        echo "fmts = $(gp_str "$formats")"
+        xlab_line
+        echo "array files[${#files[@]}]"
+        echo "array names[${#files[@]}]"
+        for i in "${!files[@]}"; do
+            echo "files[$((i + 1))] = $(gp_str "${files[$i]}")"
+            echo "names[$((i + 1))] = $(gp_str "${names[$i]}")"
+        done
+        echo "col = $(gp_str "$col")"
+        echo "out = $(gp_str "$dir/compare-$col")"
+        echo "ttl = $(gp_str "Lab $labnum: $title - $col of every mode")"
+        echo "caption = $(gp_str "$takeaway")"
+    } >"$settings"
+    if ! gnuplot "$settings" plots/compare-column.gp || ! check_drawn "compare-$col"; then
+        unchart "compare-$col"
+        die "$dir: the comparison of $col could not be drawn"
+    fi
+done
 
 [[ ${#failed[@]} -eq 0 ]] || exit 1
