@@ -247,7 +247,7 @@ void redis_start(uint64_t maxmemory)
 
     for (int waited = 0; !accepts(); waited += POLL_MS) {
         char state[64];
-        redis_state(state, sizeof state);
+        redis_state(state, sizeof state, 0);
         if (S.reaped || waited >= START_TIMEOUT_MS) {
             char line[1024];
             last_log_line(line, sizeof line);
@@ -276,11 +276,16 @@ uint64_t redis_rss(void)
     return S.statm_fd >= 0 ? statm_rss_bytes(S.statm_fd) : 0;
 }
 
-void redis_state(char *buf, size_t len)
+void redis_state(char *buf, size_t len, int wait_ms)
 {
-    if (S.pid > 0 && !S.reaped &&
-        waitpid(S.pid, &S.status, WNOHANG) == S.pid)
-        S.reaped = true;
+    for (int waited = 0; S.pid > 0 && !S.reaped; waited += POLL_MS) {
+        if (waitpid(S.pid, &S.status, WNOHANG) == S.pid)
+            S.reaped = true;
+        else if (waited >= wait_ms)
+            break;
+        else
+            nanosleep(&(struct timespec){0, POLL_MS * 1000000L}, NULL);
+    }
     if (S.pid <= 0)
         snprintf(buf, len, "not started");
     else if (!S.reaped)

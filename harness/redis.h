@@ -51,8 +51,10 @@ void redis_forget_socket(void);
 uint64_t redis_rss(void);
 
 /* Writes into buf how the server stands: "running", "exited with status
- * N", or "killed by SIGKILL", reaping it if it is gone. */
-void redis_state(char *buf, size_t len);
+ * N", or "killed by SIGKILL", reaping it if it is gone. Waits up to
+ * wait_ms for it to end first (a connection it dropped comes a moment
+ * before its death). */
+void redis_state(char *buf, size_t len, int wait_ms);
 
 /* Kills the server (SIGKILL), reaps it and removes its directory. Safe
  * to call twice, and without a server. */

@@ -366,7 +366,7 @@ static redisReply *checked(const char *what, void *reply)
     redisReply *r = reply;
     if (r == NULL) {
         char state[64];
-        redis_state(state, sizeof state);
+        redis_state(state, sizeof state, 500);
         redis_fail("redis %s: %s (the server: %s)", what,
                    rc->errstr[0] ? rc->errstr : "no reply", state);
     }
@@ -398,10 +398,12 @@ static void redis_open(void)
     redisReply *r = checked("INFO server", redisCommand(rc, "INFO server"));
     long long pid = info_field(r->str, "process_id");
     long long port = info_field(r->str, "tcp_port");
+    bool no_config = strstr(r->str, "\nconfig_file:\r\n") != NULL;
     freeReplyObject(r);
-    if (pid != redis_pid() || port != 0)
-        redis_fail("redis: the server on %s is not ours (pid %lld, port "
-                   "%lld)", redis_socket(), pid, port);
+    if (pid != redis_pid() || port != 0 || !no_config)
+        redis_fail("redis: the server on %s is not ours (pid %lld, TCP "
+                   "port %lld, %s config file)", redis_socket(), pid, port,
+                   no_config ? "no" : "a");
     scratch = malloc(c.value_size);
     if (scratch == NULL)
         lab_wall("malloc(%zu) for a value returned NULL", c.value_size);
@@ -486,21 +488,27 @@ static void redis_close(void) { no_hiredis(); }
  * Batches, and the bench
  * --------------------------------------------------------------------- */
 
-/* One lookup of key in batch iter, in whichever cache the mode has.
- * Returns true on a hit; a miss stores the value. */
-static bool lookup(uint64_t key, long iter)
+/* A lookup in the in-process cache, in batch iter: true on a hit, whose
+ * value it reads; a miss computes the value and stores it. */
+static bool local_lookup(uint64_t key, long iter)
 {
-    switch (c.mode) {
-    case UNBOUNDED: case LIMIT: case LRU: case TTL: {
-        struct entry *e = cache_get(key);
-        if (e) {
-            volatile unsigned char sink = e->value[c.value_size - 1];
-            (void)sink;
-            return true;
-        }
+    struct entry *e = cache_get(key);
+    if (e == NULL) {
         cache_put(key, iter);
         return false;
     }
+    volatile unsigned char sink = e->value[c.value_size - 1];
+    (void)sink;
+    return true;
+}
+
+/* One lookup of key in batch iter, in whichever cache the mode has.
+ * Returns true on a hit. */
+static bool lookup(uint64_t key, long iter)
+{
+    switch (c.mode) {
+    case UNBOUNDED: case LIMIT: case LRU: case TTL:
+        return local_lookup(key, iter);
     case REDIS:
         return redis_lookup(key);
     }
@@ -532,6 +540,35 @@ static void bench_lookups(long n)
     free(keys);
 }
 
+/* The lab's columns of the row for the batch just run (all 0 at the
+ * baseline): the cache's counters, or for redis, what the server says. */
+static void fill_row(int64_t extra[10])
+{
+    static long long evicted_before;   /* the server's evicted_keys, last */
+    struct server_info s;
+    extra[0] = c.hits + c.misses;      /* requests */
+    extra[1] = (int64_t)c.entries;
+    extra[2] = (int64_t)(c.bytes / 1024);
+    extra[3] = c.hits;
+    extra[4] = c.misses;
+    extra[5] = c.evictions;
+    extra[6] = extra[0] ? c.hits * 1000 / extra[0] : 0;
+    switch (c.mode) {
+    case REDIS:
+        s = redis_info();
+        extra[1] = s.keys;
+        extra[2] = 0;                  /* the lab holds no value */
+        extra[5] = s.evicted_keys - evicted_before;
+        evicted_before = s.evicted_keys;
+        extra[7] = (int64_t)(redis_rss() / 1024);
+        extra[8] = s.used_memory / 1024;
+        extra[9] = s.evicted_keys;
+        break;
+    case UNBOUNDED: case LIMIT: case LRU: case TTL:
+        break;                         /* no server */
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct lab_args a;
@@ -553,19 +590,23 @@ int main(int argc, char **argv)
     rng_state = (uint64_t)seed;
     grow_table();
 
-    if (c.mode == REDIS)
+    switch (c.mode) {        /* where the cache is; and --bench */
+    case REDIS:
         redis_open();
-    if (bench) {
-        if (c.mode == REDIS)
+        if (bench) {
             redis_bench(bench);
-        else
-            bench_lookups(bench);
-        if (c.mode == REDIS)
             redis_close();
-        return EXIT_DONE;
-    }
-    if (c.mode == REDIS)
+            return EXIT_DONE;
+        }
         redis_forget_socket();   /* connected: nothing left on disk */
+        break;
+    case UNBOUNDED: case LIMIT: case LRU: case TTL:
+        if (bench) {
+            bench_lookups(bench);
+            return EXIT_DONE;
+        }
+        break;
+    }
     if (!a.quiet)
         printf("%s: batches of %ld requests for values of %.0f KiB; the key "
                "space grows by %ld keys a batch\n", modes[c.mode].name,
@@ -573,18 +614,11 @@ int main(int argc, char **argv)
 
     probe_start(&lab, &a, argc, argv);
     int64_t extra[10] = {0};
-    struct server_info s = {0};
-    long long evicted_before = 0;
-    long total_hits = 0;
-    if (c.mode == REDIS) {
-        s = redis_info();
-        evicted_before = s.evicted_keys;
-        extra[7] = (int64_t)(redis_rss() / 1024);
-        extra[8] = s.used_memory / 1024;
-    }
+    fill_row(extra);
     probe_sample(0, extra);
 
     uint64_t nkeys = 0;   /* the key space so far: keys 0 to nkeys - 1 */
+    long total_hits = 0;
     for (long iter = 1; iter <= a.iterations; iter++) {
         uint64_t first_new = nkeys;   /* this batch's new keys come first */
         nkeys += (uint64_t)new_keys;
@@ -605,41 +639,30 @@ int main(int argc, char **argv)
                 c.misses++;
         }
         total_hits += c.hits;
-        extra[0] = requests;
-        extra[1] = (int64_t)c.entries;
-        extra[2] = (int64_t)(c.bytes / 1024);
-        extra[3] = c.hits;
-        extra[4] = c.misses;
-        extra[5] = c.evictions;
-        extra[6] = c.hits * 1000 / requests;
-        if (c.mode == REDIS) {
-            s = redis_info();
-            extra[1] = s.keys;
-            extra[2] = 0;   /* the lab holds no value */
-            extra[5] = s.evicted_keys - evicted_before;
-            evicted_before = s.evicted_keys;
-            extra[7] = (int64_t)(redis_rss() / 1024);
-            extra[8] = s.used_memory / 1024;
-            extra[9] = s.evicted_keys;
-        }
+        fill_row(extra);
         if (!a.quiet)
             printf("batch %ld: %ld hits, %ld misses (hit rate %.1f%%), %lld "
-                   "entries, %.1f MiB in the cache%s\n", iter, c.hits,
-                   c.misses, c.hits * 100.0 / requests, (long long)extra[1],
-                   c.mode == REDIS ? extra[8] / 1024.0 : mib(c.bytes),
-                   c.mode == REDIS ? " (the server's used_memory)" : "");
+                   "entries, %.1f MiB held%s\n", iter, c.hits, c.misses,
+                   c.hits * 100.0 / requests, (long long)extra[1],
+                   (extra[2] + extra[8]) / 1024.0,
+                   extra[8] ? " (the server's used_memory)" : "");
         probe_sample(iter, extra);
     }
     if (!a.quiet && a.iterations > 0)
-        printf("%s: hit rate %.1f%% over %ld requests; %lld entries, %.1f "
-               "MiB, at the end\n", modes[c.mode].name,
+        printf("%s: hit rate %.1f%% over %ld requests; at the end %lld "
+               "entries, %.1f MiB held\n", modes[c.mode].name,
                total_hits * 100.0 / ((double)requests * a.iterations),
                requests * a.iterations, (long long)extra[1],
-               c.mode == REDIS ? extra[8] / 1024.0 : mib(c.bytes));
+               (extra[2] + extra[8]) / 1024.0);
     probe_finish();
-    if (c.mode == REDIS)
+    switch (c.mode) {
+    case REDIS:
         redis_close();
-    /* The cache is a global, as in a real service: it lives until exit,
-     * and nothing frees it. Valgrind calls it "still reachable". */
+        break;
+    case UNBOUNDED: case LIMIT: case LRU: case TTL:
+        /* The cache is a global, as in a real service: it lives until
+         * exit, and nothing frees it. Valgrind: "still reachable". */
+        break;
+    }
     return EXIT_DONE;
 }
