@@ -8,7 +8,7 @@ load test_helper
 # directory whose name has a space and a quote.
 tiny_bench() {
     BENCH_DIR="$BATS_TEST_TMPDIR/bench 'q' dir"
-    BENCH_ROUNDS=1 BENCH_COPY_SIZE=1M BENCH_TICKS=50 \
+    BENCH_ROUNDS=1 BENCH_COPY_SIZE=1M BENCH_TICKS=50 BENCH_LOOKUPS=10000 BENCH_ROUND_TRIPS=300 \
         run --separate-stderr "$LEAKLAB_ROOT/harness/bench.sh" "$BUILD" "$BENCH_DIR"
 }
 

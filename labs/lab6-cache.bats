@@ -460,7 +460,7 @@ reachable_growth() {
 @test "--bench times lookups on a warm cache of 100000 keys" {
     run "$BUILD/lab6" --mode lru --bench 1000 --size 64 --max-bytes 1G
     assert_success
-    assert_output --regexp '^bench: lru: 1000 lookups on 100000 entries, 1000 hits: [0-9.]+ ns per lookup$'
+    assert_output --regexp '^bench: lru: 1000 lookups on 100000 entries, 1000 hits: [0-9.]+ ns per lookup \(the best of 5 passes\)$'
 }
 
 @test "--bench in the redis mode: round trips, then redis-benchmark on the same socket" {
@@ -534,4 +534,18 @@ build_challenge() {
     run lab6_challenge "$CHALLENGE_BIN" per-request
     assert_failure
     assert_output --partial "entries == 50 * iter"
+}
+
+@test "make bench: lru's lookup against unbounded's, and the redis client against redis-benchmark" {
+    local dir=$BATS_TEST_TMPDIR/bench
+    BENCH_ROUNDS=1 BENCH_COPY_SIZE=1M BENCH_TICKS=20 BENCH_LOOKUPS=10000 BENCH_ROUND_TRIPS=300 \
+        run --separate-stderr "$LEAKLAB_ROOT/harness/bench.sh" "$BUILD" "$dir"
+    assert_success
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    assert_equal "$(grep -c 'cache round 1/1: unbounded lru redis$' <<<"$stderr")" 1
+    run cut -f1,3 "$dir/lookup.tsv"
+    assert_output --regexp $'^mode\tratio_to_unbounded\nunbounded\t1.00\nlru\t[0-9]+\\.[0-9]{2}$'
+    run cut -f1,3 "$dir/redis.tsv"
+    assert_output --regexp $'^client\tratio_to_redis_benchmark\nredis-benchmark\t1.00\nlab6 redis\t[0-9]+\\.[0-9]{2}$'
+    [[ -s $dir/bench-cache.png && -s $dir/bench-cache.svg ]] || fail "no bench-cache chart"
 }

@@ -516,11 +516,12 @@ static bool lookup(uint64_t key, long iter)
 }
 
 /* --bench for the in-process modes: n lookups of keys drawn as the batches
- * draw them, on a cache warmed with keys 0 to 99999. Prints the time per
- * lookup. Exits 3 if the keys do not fit in memory. */
+ * draw them, on a cache warmed with keys 0 to 99999, timed five times
+ * over: the best pass is the one the rest of the machine disturbed least.
+ * Prints its time per lookup. Exits 3 if the keys do not fit in memory. */
 static void bench_lookups(long n)
 {
-    enum { WARM = 100000 };
+    enum { WARM = 100000, PASSES = 5 };
     for (uint64_t k = 0; k < WARM; k++)
         cache_put(k, 0);
     uint64_t *keys = malloc((size_t)n * sizeof *keys);
@@ -529,14 +530,22 @@ static void bench_lookups(long n)
     for (long i = 0; i < n; i++)
         keys[i] = zipf_key(WARM);
     long hits = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (long i = 0; i < n; i++)
-        hits += cache_get(keys[i]) != NULL;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+    double best = 0;
+    for (int pass = 0; pass < PASSES; pass++) {
+        struct timespec t0, t1;
+        hits = 0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (long i = 0; i < n; i++)
+            hits += cache_get(keys[i]) != NULL;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+                    (double)(t1.tv_nsec - t0.tv_nsec);
+        if (pass == 0 || ns < best)
+            best = ns;
+    }
     printf("bench: %s: %ld lookups on %zu entries, %ld hits: %.1f ns per "
-           "lookup\n", modes[c.mode].name, n, c.entries, hits, ns / (double)n);
+           "lookup (the best of %d passes)\n", modes[c.mode].name, n,
+           c.entries, hits, best / (double)n, PASSES);
     free(keys);
 }
 
