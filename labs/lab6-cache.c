@@ -138,8 +138,8 @@ static bool on_option(const char *name, const char *arg)
 static const struct lab_info lab = {
     .number = 6,
     .title = "unbounded cache",
-    .takeaway = "A cache with no bound keeps every key it ever saw: bound "
-                "it by count, bytes or age, or move it out",
+    .takeaway = "An unbounded cache keeps every key it ever saw: bound it, "
+                "or move it out of the process",
     .showcase = "unbounded",
     .modes = modes,
     .default_size = 16 << 10,   /* 16 KiB per cached value */
