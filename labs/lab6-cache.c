@@ -43,6 +43,7 @@
  */
 #define _GNU_SOURCE
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,6 +391,9 @@ static long long info_field(const char *info, const char *name)
  * the one we started. Exits 1 on any failure, with its reason. */
 static void redis_open(void)
 {
+    /* A server gone in the middle of a write is an EPIPE for hiredis to
+     * report, not a SIGPIPE that kills us without a word. */
+    signal(SIGPIPE, SIG_IGN);
     redis_start(max_bytes);
     rc = redisConnectUnix(redis_socket());
     if (rc == NULL || rc->err)
