@@ -41,7 +41,7 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
         fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
-        gcc shellcheck cppcheck patch
+        gcc shellcheck cppcheck patch redis-server libhiredis-dev
 
 .PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 
@@ -72,10 +72,27 @@ $(BUILD)/bench-run: harness/bench-run.c $(BUILD)/harness/lab.o
 $(BUILD)/%.so: harness/%.c
 	$(COMPILE) -fPIC -shared -o $@ $< -ldl
 
-# build/labN from labs/labN-*.c and the lab library.
+# Lab 6's redis mode starts a redis-server of its own (harness/redis.c,
+# linked into lab 6 alone) and talks to it with hiredis. Both are in DEBS;
+# a build without hiredis still builds lab 6, whose redis mode then exits
+# 1 naming the package and make deps, while its other modes run. Lab 6's
+# compile asks whether hiredis is there (after make deps has run); so
+# does make as it starts, for the stamp's name (hiredis-yes or -no) that
+# rebuilds lab 6 once hiredis comes or goes. HIREDIS=no builds without it.
+has_hiredis  = printf '\#include <hiredis/hiredis.h>\n' | $(CC) -E -x c - >/dev/null 2>&1
+HIREDIS     ?= $(shell $(has_hiredis) && echo yes || echo no)
+hiredis_now  = $(if $(filter command line,$(origin HIREDIS)),$(HIREDIS),$(shell $(has_hiredis) && echo yes || echo no))
+LAB6_DEPS   := $(BUILD)/harness/redis.o $(BUILD)/hiredis-$(HIREDIS).stamp
+LAB6_FLAGS   = -lm $(if $(filter yes,$(hiredis_now)),-DLEAKLAB_HIREDIS=1 -lhiredis,-DLEAKLAB_HIREDIS=0)
+$(BUILD)/hiredis-%.stamp:
+	@mkdir -p $(@D) && rm -f $(BUILD)/hiredis-*.stamp && touch $@
+
+# build/labN from labs/labN-*.c and the lab library. A lab may add
+# LABN_DEPS, more prerequisites (the objects among them are linked in),
+# and LABN_FLAGS, more words for its compile and link (-D, -l).
 define lab_rule
-$(BUILD)/lab$(call lab_num,$(1)): $(1) $(LAB_LIB)
-	$$(COMPILE) -o $$@ $$(filter %.c %.o,$$^)
+$(BUILD)/lab$(call lab_num,$(1)): $(1) $(LAB_LIB) $(LAB$(call lab_num,$(1))_DEPS)
+	$$(COMPILE) -o $$@ $$(filter %.c %.o,$$^) $$(LAB$(call lab_num,$(1))_FLAGS)
 endef
 $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
 

@@ -126,7 +126,69 @@ unb=$(qcol unbounded 5 | median)
 } >"$out/queue.tsv"
 column -t -s $'\t' "$out/queue.tsv"
 
+# --------------------------------------------------------------------------
+# Lab 6: a lookup in lru's map (a hash map plus a list, the hit moved to
+# the front) against one in unbounded's (the map alone): ns per lookup,
+# on a warm cache of 100000 keys. And the redis mode's client, one round
+# trip per GET over the unix socket (no pipelining), against
+# redis-benchmark's GET (one client, -c 1) on the same socket, which the
+# lab runs right after its own, in the same run.
+# --------------------------------------------------------------------------
+echo
+lookups=${BENCH_LOOKUPS:-1000000} trips=${BENCH_ROUND_TRIPS:-20000}
+echo "== cache: $lookups lookups on 100000 keys, lru against unbounded; $trips GETs of 1 KiB, the lab against redis-benchmark; $ROUNDS interleaved rounds, medians"
+printf 'round\tmode\tns_per_lookup\n' >"$out/lookup-runs.tsv"
+printf 'round\tclient\tround_trips_per_s\n' >"$out/redis-runs.tsv"
+for round in $(seq 1 "$ROUNDS"); do
+    progress_start "cache" "$round"
+    for mode in unbounded lru; do
+        progress "$mode"
+        "$build/lab6" --mode "$mode" --bench "$lookups" --size 64 --max-bytes 1G |
+            sed -n "s/^bench: .* \([0-9.]*\) ns per lookup .*/$round\t$mode\t\1/p" >>"$out/lookup-runs.tsv"
+    done
+    if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+        progress "redis"
+        "$build/lab6" --mode redis --bench "$trips" --size 1K | awk -F'"' -v r="$round" '
+            /^bench: redis:/ { printf "%s\tlab6 redis\t%s\n", r, $0 }
+            $2 == "GET" { printf "%s\tredis-benchmark\t%s\n", r, $4 }' |
+            sed 's/\tbench: .*: \([0-9]*\) per second$/\t\1/' >>"$out/redis-runs.tsv"
+    fi
+    progress_end
+done
+lcol() { awk -F'\t' -v m="$1" '$2 == m { print $3 }' "$out/lookup-runs.tsv"; }
+unb=$(lcol unbounded | median)
+{
+    printf 'mode\tns_per_lookup\tratio_to_unbounded\tgoal\tmet\n'
+    for mode in unbounded lru; do
+        awk -v m="$mode" -v n="$(lcol "$mode" | median)" -v u="$unb" 'BEGIN {
+            ratio = n / u
+            printf "%s\t%.1f\t%.2f\t%s\t%s\n", m, n, ratio,
+                   m == "lru" ? "ratio <= 1.5" : "(reference)",
+                   m == "lru" ? (ratio <= 1.5 ? "yes" : "NO") : "-"
+        }'
+    done
+} >"$out/lookup.tsv"
+column -t -s $'\t' "$out/lookup.tsv"
+if [[ $(wc -l <"$out/redis-runs.tsv") -gt 1 ]]; then
+    rcol() { awk -F'\t' -v c="$1" '$2 == c { print $3 }' "$out/redis-runs.tsv"; }
+    ref=$(rcol redis-benchmark | median)
+    {
+        printf 'client\tround_trips_per_s\tratio_to_redis_benchmark\n'
+        for client in "redis-benchmark" "lab6 redis"; do
+            awk -v c="$client" -v n="$(rcol "$client" | median)" -v r="$ref" \
+                'BEGIN { printf "%s\t%.0f\t%.2f\n", c, n, n / r }'
+        done
+    } >"$out/redis.tsv"
+    column -t -s $'\t' "$out/redis.tsv"
+else
+    echo "(no redis-server or redis-benchmark: make deps installs redis-server)"
+fi
+
 if command -v gnuplot >/dev/null; then
     (cd "$root" && gnuplot -c plots/bench.gp "$out/copy.tsv" "$out/queue.tsv" \
         "$out/bench" "$copy_size") && echo "chart: $out/bench.png, $out/bench.svg"
+    if [[ -s $out/redis.tsv ]]; then
+        (cd "$root" && gnuplot -c plots/bench-cache.gp "$out/lookup.tsv" "$out/redis.tsv" \
+            "$out/bench-cache" "$lookups") && echo "chart: $out/bench-cache.png, $out/bench-cache.svg"
+    fi
 fi

@@ -294,6 +294,8 @@ static void print_describe(const struct lab_info *lab)
                lab->recap_leak, lab->recap_fix, lab->recap_tool);
     if (lab->compare_columns)
         printf("\tcompare=%s", lab->compare_columns);
+    if (lab->compare_charts)        /* charts of their own, compare-COL */
+        printf("\tcompare_charts=%s", lab->compare_charts);
     printf("\tsanitizer=%s\n", sanitizer());
 }
 

@@ -89,6 +89,11 @@ struct lab_info {
                                         draws beside rss_kib in every
                                         mode's panel, comma-separated, or
                                         NULL for rss alone */
+    const char *compare_charts;      /* columns charts compare across
+                                        modes besides rss, each in a chart
+                                        of its own (compare-COLUMN.png,
+                                        a panel per mode), comma-separated,
+                                        or NULL (lab 6's hit_rate) */
     const struct lab_option *options;/* the lab's own flags, NULL-terminated */
     /* Called for each of the lab's own flags; arg is NULL for a flag that
      * takes none. Returns false when the value is bad (lab_parse then

@@ -11,7 +11,7 @@ tiny_bench() {
     # build cannot start under (it reserves terabytes of address space).
     skip_if_sanitized "make bench times the normal build"
     BENCH_DIR="$BATS_TEST_TMPDIR/bench 'q' dir"
-    BENCH_ROUNDS=1 BENCH_COPY_SIZE=1M BENCH_TICKS=50 \
+    BENCH_ROUNDS=1 BENCH_COPY_SIZE=1M BENCH_TICKS=50 BENCH_LOOKUPS=10000 BENCH_ROUND_TRIPS=300 \
         run --separate-stderr "$LEAKLAB_ROOT/harness/bench.sh" "$BUILD" "$BENCH_DIR"
 }
 

@@ -302,6 +302,17 @@ assert_flat() {
         fail "$2 moves by $((max - min)) KiB (from $min to $max); expected at most $3 (over $n rows of $1)"
 }
 
+# assert_flat_after FILE COLUMN ITER TOL_KIB - from iteration ITER on
+# (a warm-up before it), the column stays within TOL_KIB of itself.
+assert_flat_after() {
+    local min max
+    read -r min max < <(paste <(tsv_column "$1" iter) <(tsv_column "$1" "$2") |
+        awk -v from="$3" '$1 >= from { if (!n++ || $2 < min) min = $2; if ($2 > max) max = $2 }
+                          END { print min + 0, max + 0 }')
+    (( max - min <= $4 )) ||
+        fail "$2 moves by $((max - min)) KiB (from $min to $max) from iteration $3 on; expected at most $4 ($1)"
+}
+
 # assert_growth_below FILE COLUMN KIB - last row minus the baseline row
 # (iteration 0) is below KIB.
 assert_growth_below() {

@@ -728,4 +728,32 @@ if ! gnuplot "$settings" plots/compare.gp || { [[ $text -eq 0 ]] && ! check_draw
     die "$dir: the comparison could not be drawn"
 fi
 
+# --- the lab's other comparisons: compare-COLUMN ---------------------------
+
+csv_list "$(meta_get "$labmeta" compare_charts || true)"; chart_cols=("${list[@]}")
+for col in "${chart_cols[@]}"; do
+    is_column_name "$col" && [[ " ${columns[*]} " == *" $col "* ]] ||
+        lab_fail "$labmeta: compare_charts names '$col', not one of the lab's columns"
+    [[ $text -eq 0 ]] || continue
+    {
+        echo "load 'plots/style.gp'"
+        echo "fmts = $(gp_str "$formats")"
+        echo "xlab = $(gp_str "$xlabel")"
+        echo "array files[${#files[@]}]"
+        echo "array names[${#files[@]}]"
+        for i in "${!files[@]}"; do
+            echo "files[$((i + 1))] = $(gp_str "${files[$i]}")"
+            echo "names[$((i + 1))] = $(gp_str "${names[$i]}")"
+        done
+        echo "col = $(gp_str "$col")"
+        echo "out = $(gp_str "$dir/compare-$col")"
+        echo "ttl = $(gp_str "Lab $labnum: $title - $col of every mode")"
+        echo "caption = $(gp_str "$takeaway")"
+    } >"$settings"
+    if ! gnuplot "$settings" plots/compare-column.gp || ! check_drawn "compare-$col"; then
+        unchart "compare-$col"
+        die "$dir: the comparison of $col could not be drawn"
+    fi
+done
+
 [[ ${#failed[@]} -eq 0 ]] || exit 1
