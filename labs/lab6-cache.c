@@ -141,6 +141,10 @@ static const struct lab_info lab = {
     .title = "unbounded cache",
     .takeaway = "An unbounded cache keeps every key it ever saw: bound it, "
                 "or move it out of the process",
+    .claim = "A cache without a bound is a leak with a hit rate",
+    .recap_leak = "a map that never evicts",
+    .recap_fix = "a byte bound with LRU, or Redis",
+    .recap_tool = "cache_kib against hit_rate",
     .showcase = "unbounded",
     .modes = modes,
     .default_size = 16 << 10,   /* 16 KiB per cached value */

@@ -35,11 +35,11 @@ do for [fmt in fmts] {
     set output out.suffix_for(fmt)
     tics_font = font_of(fmt, 24)   # set tics font takes no call
     set tics font tics_font
-    set multiplot layout rows, cols margins 0.09, 0.98, 0.2, 0.84 \
+    set multiplot layout rows, cols margins 0.09, 0.98, 0.22, 0.8 \
         spacing 0.06, 0.2 title ttl font font_of(fmt, 34)
     set label 100 caption at screen 0.5, screen 0.035 center font font_of(fmt, 28)
     set label 101 col_title at screen 0.02, screen 0.5 center rotate by 90
-    set label 102 xlab at screen 0.535, screen 0.095 center
+    set label 102 xlab at screen 0.535, screen 0.085 center
     do for [i=1:n] {
         set title names[i] font font_of(fmt, 30)
         plot files[i] using "iter":(col_value(col)) with lines ls i lw 4 notitle

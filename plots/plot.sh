@@ -26,7 +26,8 @@
 #     kind: the heap budget the run kept (its TSV's # max_heap= line), and
 #     the runner's cap when it is near the data. A cap far above the data
 #     is named at the top instead ("cap 2048 MiB (rlimit) ↑"), unless the
-#     run kept a budget: that is its wall, and a far cap is left out.
+#     run kept a budget (that is its wall), or, on the comparison's small
+#     panels, finished: a far cap it never met is left out there.
 #   - The cross sits on the run's last recorded row, whatever its verdict;
 #     the label beside it says how the run ended.
 #   - Every label (walls, verdict) is placed in free space computed from
@@ -60,7 +61,7 @@ usage() {
     echo "usage: plot.sh [--text] [--formats \"png svg pdf small\"] [--extra FILE] [--top PX] OUT/labN" >&2
     exit 2
 }
-text=0 formats="png svg" extra="" top=0
+text=0 formats="png svg" extra="" top=0 in_compare=0
 while [[ $# -gt 1 ]]; do
     case $1 in
         --text)    text=1; shift ;;
@@ -320,7 +321,10 @@ run_walls() {
     elif [[ $(calc "$cap <= 3 * $data") == 1 ]]; then   # near the data
         wall_ys+=("$cap") wall_styles+=(10)
         wall_texts+=("cap $cap MiB ($kind)") wall_alts+=("cap $cap MiB"$'\n'"($kind)")
-    elif [[ -z $budget ]]; then
+    elif [[ -z $budget && ! ( $in_compare -eq 1 && ${vlabels[$i]} == finished ) ]]; then
+        # In the comparison's small panels a far cap is named only for a
+        # run that did not finish: one that finished far under it never
+        # met it, and its panel has no room to spare for the note.
         note="cap $cap MiB ($kind) ↑" note_alt="cap $cap MiB ↑"$'\n'"($kind)"
     fi
 }
@@ -634,6 +638,7 @@ wall_y=() wall_ls=() wall_p=()
 lab_forms=() lab_nforms=() lab_pts=() lab_colors=() lab_panels=()
 
 # Shared axes: x to the longest run, y over every panel's data and walls.
+in_compare=1   # run_walls: no far-cap note on a panel whose run finished
 xlast=0 ytop_args=()
 for i in "${!files[@]}"; do
     xlast=$(max2 "${lastxs[$i]}" "$xlast")
