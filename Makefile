@@ -34,7 +34,7 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
         fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
-        gcc shellcheck cppcheck
+        gcc shellcheck cppcheck libmicrohttpd-dev libcurl4-openssl-dev
 
 .PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 
@@ -65,10 +65,12 @@ $(BUILD)/bench-run: harness/bench-run.c $(BUILD)/harness/lab.o
 $(BUILD)/%.so: harness/%.c
 	$(COMPILE) -fPIC -shared -o $@ $< -ldl
 
-# build/labN from labs/labN-*.c and the lab library.
+# build/labN from labs/labN-*.c and the lab library, and the libraries
+# that lab alone needs, if it names any in LABN_LDLIBS.
+LAB7_LDLIBS := -lmicrohttpd -lcurl
 define lab_rule
 $(BUILD)/lab$(call lab_num,$(1)): $(1) $(LAB_LIB)
-	$$(COMPILE) -o $$@ $$(filter %.c %.o,$$^)
+	$$(COMPILE) -o $$@ $$(filter %.c %.o,$$^) $$(LAB$(call lab_num,$(1))_LDLIBS)
 endef
 $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
 
