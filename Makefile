@@ -25,7 +25,7 @@ LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
 LAB_LIB  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
             $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
 # And the programs that run labs or help test them, never linked into a
-# lab: the runner (leaklab.c), make bench's timers (bench-probe.c,
+# lab: the runner (leaklab.c, and hunt.c for `leaklab hunt`), make bench's timers (bench-probe.c,
 # bench-run.c), and LD_PRELOAD shims for lab 5's tests (shortio.c,
 # notmpfile.c). Each takes only the parts of the library it needs.
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
@@ -50,7 +50,7 @@ $(BUILD)/harness/%.o: harness/%.c
 	@mkdir -p $(@D)
 	$(COMPILE) -c -o $@ $<
 
-$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/lab.o
+$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/hunt.o $(BUILD)/harness/lab.o
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 $(BUILD)/bench-probe: harness/bench-probe.c $(LAB_LIB)
