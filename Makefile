@@ -34,7 +34,7 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
         fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
-        gcc shellcheck cppcheck libmicrohttpd-dev libcurl4-openssl-dev
+        gcc shellcheck cppcheck libmicrohttpd-dev libcurl4-openssl-dev curl
 
 .PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 

@@ -280,9 +280,14 @@ static struct {
     long live;                            /* sessions in the table */
     long clock;                           /* requests handled: the TTL's */
     long errors;                          /* replies of 400 and up */
+    long started, completed;              /* requests our handler took up,
+                                             and those libmicrohttpd has
+                                             finished with */
+    pthread_cond_t idle;                  /* completed caught up */
     struct audit *audit;                  /* hidden: newest first */
     size_t held;                          /* bytes held, for messages */
-} store = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} store = {.lock = PTHREAD_MUTEX_INITIALIZER,
+           .idle = PTHREAD_COND_INITIALIZER};
 
 /* The bucket an id hashes to (its first 8 hex digits, which are random). */
 static size_t bucket_of(const char *id)
@@ -705,6 +710,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     (void)version;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (*state == NULL) {
+        pthread_mutex_lock(&store.lock);
+        store.started++;
+        pthread_mutex_unlock(&store.lock);
         const char *length = MHD_lookup_connection_value(
             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (post && length && strtoull(length, NULL, 10) > MAX_BODY) {
@@ -771,6 +779,30 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
     if (*state != NULL && *state != &no_upload)
         free(*state);
     *state = NULL;
+    pthread_mutex_lock(&store.lock);
+    store.completed++;
+    pthread_cond_broadcast(&store.idle);
+    pthread_mutex_unlock(&store.lock);
+}
+
+/* Waits until libmicrohttpd has finished with every request our handler
+ * took up: a reply can reach the client a moment before the server has
+ * freed what the request used. Then a row, or a snapshot, sees the
+ * server at rest. Exits 1 if that takes over 10 s. */
+static void server_settle(void)
+{
+    struct timespec limit;
+    clock_gettime(CLOCK_REALTIME, &limit);
+    limit.tv_sec += 10;
+    pthread_mutex_lock(&store.lock);
+    int err = 0;
+    while (store.completed < store.started && err == 0)
+        err = pthread_cond_timedwait(&store.idle, &store.lock, &limit);
+    pthread_mutex_unlock(&store.lock);
+    if (err != 0) {
+        errno = err;
+        lab_fail("waiting for the server to finish its requests");
+    }
 }
 
 /* libmicrohttpd's own decoding of the path, once, with one refusal: a
@@ -1065,11 +1097,28 @@ static void send_logout(void)
         unexpected("a logout", status, MHD_HTTP_OK);
 }
 
+/* The handle's standing options: no proxy whatever the environment
+ * says, a 10 s bound on every request, paths sent as typed, and our two
+ * callbacks. */
+static void client_options(void)
+{
+    CURL *h = client.curl;
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+}
+
 /* One batch: 3 in 10 requests log in, 1 in 10 logs out, each of the rest
  * is a page view or, 1 time in 6, a failed login; in an order drawn from
- * --seed, except that each logout comes after a login of its own batch
- * (so that it ends a session this batch made, and the table's size at
- * the end of a batch is exact). Then --bad malformed requests. */
+ * --seed, except for two rules that make the end of every batch alike:
+ * each logout comes after a login of its own batch (so that it ends a
+ * session this batch made, and the table's size is exact), and the last
+ * request is a page view (libcurl keeps what the last request left, its
+ * URL and headers, until the next one: the same, whatever the batch).
+ * The --bad malformed requests go just before that last one. */
 static void run_batch(void)
 {
     long n = requests_per_batch;
@@ -1085,6 +1134,12 @@ static void run_batch(void)
         client.kinds[i] = client.kinds[j];
         client.kinds[j] = t;
     }
+    for (long j = n - 1; j >= 0; j--)           /* a page view last */
+        if (client.kinds[j] == PAGE) {
+            client.kinds[j] = client.kinds[n - 1];
+            client.kinds[n - 1] = PAGE;
+            break;
+        }
     for (long i = 0, in = 0, out = 0; i < n; i++) {
         if (client.kinds[i] == LOGIN)
             in++;
@@ -1099,6 +1154,9 @@ static void run_batch(void)
         out--;
     }
     for (long i = 0; i < n; i++) {
+        if (i == n - 1)
+            for (long b = 0; b < bad_per_batch; b++)
+                send_bad();
         switch (client.kinds[i]) {
         case LOGIN:        send_login(true); break;
         case FAILED_LOGIN: send_login(false); break;
@@ -1107,8 +1165,6 @@ static void run_batch(void)
         case BAD:          send_bad(); break;
         }
     }
-    for (long i = 0; i < bad_per_batch; i++)
-        send_bad();
 }
 
 /* Sets up libcurl for http://127.0.0.1:port, with no proxy whatever the
@@ -1129,13 +1185,7 @@ static void client_start(long bound)
     client.rng[0] = 0x330e;                    /* srand48's layout */
     client.rng[1] = (unsigned short)seed;
     client.rng[2] = (unsigned short)(seed >> 16);
-    CURL *h = client.curl;
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    client_options();
     memset(big, 'a', sizeof big);
 }
 
@@ -1238,6 +1288,7 @@ int main(int argc, char **argv)
         client_start(bound);
         for (long i = 1; i <= a.iterations; i++) {
             run_batch();
+            server_settle();
             counts(extra, false);
             probe_sample(i, extra);
         }
