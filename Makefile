@@ -85,6 +85,7 @@ $(LABS): lab%: deps build
 	@$(if $(LAB$*_PREP),$(MAKE) --no-print-directory $(LAB$*_PREP))
 	@$(BUILD)/leaklab run $* --quiet --fresh $(if $(VERBOSE),--verbose) --out $(OUT)$(if $(LAB$*_ARGS), -- $(LAB$*_ARGS))
 	@plots/plot.sh $(OUT)/lab$*
+	@$(foreach m,$(LAB$*_HUNT),$(BUILD)/leaklab hunt $* --mode $(m) --quiet --out $(OUT) && plots/hunt.sh $(OUT)/lab$*/$(m)-hunt.tsv && ) :
 	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then plots/plot.sh --text $(OUT)/lab$*; fi
 	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"
 
@@ -112,6 +113,12 @@ example: TEXT_CHARTS = no
 example: deps build lab1
 	@plots/plot.sh --formats small $(OUT)/lab1
 	cp $(OUT)/lab1/compare-small.png plots/example-lab1.png
+
+# Lab 7 is hunted too: after its runs, each named class of leak under
+# leaklab hunt (memcheck's snapshots, compared), and what each hunt found
+# drawn, $(OUT)/lab7/MODE-hunt.png. A lab may set LABN_HUNT, the modes to
+# hunt.
+LAB7_HUNT := frequent occasional once hidden fixed
 
 # Lab 5 copies a file the runner does not make: generate one first.
 LAB5_INPUT := $(OUT)/lab5/input.bin
@@ -146,18 +153,19 @@ sanitize: deps tsan
 	  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1; \
 	  $(call BATS_RUN,)
 
-# ThreadSanitizer build of lab 4 (the one lab with threads) and the
-# runner, in its own directory, and lab 4's tests against it. Any race
-# report fails the run (exitcode 66).
+# ThreadSanitizer build of the labs with threads (lab 4's producer and
+# consumer, lab 7's server and client) and the runner, in its own
+# directory, and their tests against it. Any race report fails the run
+# (exitcode 66).
 TSAN_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 tsan: deps
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS='$(TSAN_CFLAGS)' \
-	  $(BUILD)/tsan/lab4 $(BUILD)/tsan/leaklab
+	  $(BUILD)/tsan/lab4 $(BUILD)/tsan/lab7 $(BUILD)/tsan/leaklab
 	@mkdir -p $(OUT)/tsan && \
 	  LEAKLAB_BUILD=$(BUILD)/tsan LEAKLAB_SANITIZER=thread \
 	  TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 	  $(BATS) --print-output-on-failure --report-formatter tap -o $(OUT)/tsan \
-	    labs/lab4-queue.bats; rc=$$?; \
+	    labs/lab4-queue.bats labs/lab7-server.bats; rc=$$?; \
 	  awk '/^ok .* \# skip/ { s++; next } /^ok / { p++ } /^not ok / { f++ } \
 	    END { printf "tsan: %d passed, %d failed, %d skipped\n", p, f, s }' \
 	    $(OUT)/tsan/report.tap; exit $$rc
@@ -196,7 +204,7 @@ help:
 	@echo "make memcheck   only the Valgrind leak verdicts"
 	@echo "make sanitize   the suite against an ASan+UBSan build (and make tsan)"
 	@echo "make lint       shellcheck, gcc -fanalyzer and cppcheck: every finding fails it"
-	@echo "make tsan       lab 4's tests against a ThreadSanitizer build"
+	@echo "make tsan       lab 4's and lab 7's tests against a ThreadSanitizer build"
 	@echo "make bench      speed, as ratios against a reference timed in the same run"
 	@echo "make slides     every lab, then the classroom deck: $(OUT)/slides.pdf (16:9)"
 	@echo "make massif LAB=N [MODE=M]  one mode under Valgrind massif, beside the probe"

@@ -1376,7 +1376,7 @@ static int hunt_memcheck(const struct lab_facts *L,
         give_up("memcheck's log has %d of its %d snapshots", found, nsnap);
     compare();
 
-    char tsv[PATH_MAX], kept[PATH_MAX], name[128], line[1024];
+    char tsv[PATH_MAX], kept[PATH_MAX], name[256], line[1024];
     snprintf(name, sizeof name, "%s-hunt.tsv", mode);
     join(tsv, sizeof tsv, dir, name);
     snprintf(name, sizeof name, "%s-hunt.log", mode);
@@ -1487,7 +1487,7 @@ static int hunt_heaptrack(const struct lab_facts *L,
     status = run_tool(print_argv, env, printed, err, o->timeout_s);
     check_run(status, "heaptrack_print", err, NULL);
 
-    char kept[PATH_MAX], name[128];
+    char kept[PATH_MAX], name[256];
     snprintf(name, sizeof name, "%s-heaptrack.txt", mode);
     join(kept, sizeof kept, dir, name);
     copy_file(printed, kept);
@@ -1542,7 +1542,7 @@ int hunt_main(int argc, char **argv)
         snprintf(first, sizeof first, "%.*s", (int)strcspn(mode, ","), mode);
         mode = first;
     }
-    if (!has_mode(L.modes, mode))
+    if (strlen(mode) > 64 || strchr(mode, '/') || !has_mode(L.modes, mode))
         usage_error("unknown mode '%s' for lab%d: want one of %s", mode,
                     o.number, L.modes);
     if (L.sanitizer && strcmp(L.sanitizer, "none") != 0)

@@ -46,9 +46,9 @@
  *               failed login. Valgrind: "definitely lost".
  *   once        a route table built at start-up and never freed: one step,
  *               then flat. Valgrind reports it at exit; it is harmless.
- *   hidden      sessions end properly, but each is copied to an audit
- *               list that is freed only at shutdown: a line up while it
- *               runs, and not one byte lost at exit.
+ *   hidden      sessions end properly, but each one logged out is
+ *               copied to an audit list that is freed only at shutdown:
+ *               a line up while it runs, and not one byte lost at exit.
  *   fixed       sessions end at logout, or --ttl batches after login, and
  *               are freed: flat once the first --ttl batches have passed.
  *   mystery     one of the four leaks, picked by --seed, unnamed: hunt it
@@ -346,9 +346,9 @@ static struct session *store_find(const char *id)
     return NULL;
 }
 
-/* hidden: keeps a copy of s's profile on the audit list, "for later".
- * Nothing reads it; shutdown frees it. Lock held. A failed malloc keeps
- * nothing. */
+/* hidden: keeps a copy of a logged-out session's profile on the audit
+ * list, "for later". Nothing reads it; shutdown frees it. Lock held. A
+ * failed malloc keeps nothing. */
 static void audit_append(const struct session *s)
 {
     struct audit *a = malloc(sizeof *a + s->len);
@@ -363,8 +363,7 @@ static void audit_append(const struct session *s)
     store.held += sizeof *a + a->len;
 }
 
-/* Takes s out of the table and frees it (hidden: after its audit copy).
- * Lock held. */
+/* Takes s out of the table and frees it. Lock held. */
 static void session_end(struct session *s)
 {
     struct session **p = &store.bucket[bucket_of(s->id)];
@@ -381,8 +380,6 @@ static void session_end(struct session *s)
         store.newest = s->older;
     store.live--;
     store.held -= sizeof *s + s->len;
-    if (store.leak == HIDDEN)
-        audit_append(s);
     free(s);
 }
 
@@ -656,10 +653,13 @@ static enum MHD_Result handle_session(struct MHD_Connection *c, bool logout)
     if (s && s->logged_in) {
         snprintf(text, sizeof text, "%s %s\n", logout ? "bye" : "hello",
                  s->user);
-        if (logout && store.leak == FREQUENT)
+        if (logout && store.leak == FREQUENT) {
             s->logged_in = false;      /* marked, and kept: the leak */
-        else if (logout)
+        } else if (logout) {
+            if (store.leak == HIDDEN)
+                audit_append(s);       /* a copy "for later": the leak */
             session_end(s);
+        }
     }
     pthread_mutex_unlock(&store.lock);
     if (text[0] == '\0')
