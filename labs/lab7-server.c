@@ -195,7 +195,7 @@ static const struct lab_info lab = {
     .recap_fix = "end sessions, free on every path",
     .recap_tool = "snapshots compared: leaklab hunt",
     .modes = modes,
-    .default_size = 128 << 10,  /* 128 KiB of profile per session */
+    .default_size = 512 << 10,  /* 512 KiB of profile per session */
     .default_iterations = 40,   /* batches */
     .extra_columns = "requests\tsessions\terrors",
     .y2_columns = "sessions",
@@ -413,7 +413,7 @@ static void store_free(void)
  * once: the route table
  * --------------------------------------------------------------------- */
 
-#define ROUTES 256             /* entries in the route table */
+#define ROUTES 1024            /* entries in the route table */
 #define ROUTE_PAGE (16 << 10)  /* a pre-rendered page per route */
 
 /* One route, with its page rendered ahead of time. */
@@ -422,7 +422,7 @@ struct route {
     char page[ROUTE_PAGE];        /* what it would serve */
 };
 
-/* once: builds the route table, 4 MiB in one block, as a framework does
+/* once: builds the route table, 16 MiB in one block, as a framework does
  * at start-up. Nothing frees it, and nothing uses it after this: the
  * lecture's module loaded once and kept by the module cache. Exits 3 if
  * malloc returns NULL. */
