@@ -385,3 +385,32 @@ no_escape() {
     assert_memcheck_clean "$VGLOG"
     grep -q 'All heap blocks were freed -- no leaks are possible' "$VGLOG"
 }
+
+# said_times WORD FILE N - FILE has at least N lines with WORD.
+said_times() {
+    (( $(grep -c "$1" "$2") >= $3 ))
+}
+
+@test "memcheck: SIGUSR2 to --serve takes a snapshot of what grew: two logins, +2 blocks" {
+    skip_if_sanitized "Valgrind cannot run a sanitizer build"
+    local log=$BATS_TEST_TMPDIR/memcheck.log out=$BATS_TEST_TMPDIR/serve.out
+    valgrind --log-file="$log" "$BUILD/lab7" --serve --port 0 --quiet --size 16K \
+        >"$out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- &
+    SERVER=$!
+    wait_until grep -q '^listening on ' "$out"
+    URL=$(sed -n '1s/^listening on //p' "$out")
+    login ada
+    kill -USR2 "$SERVER"
+    wait_until said_times SIGUSR2 "$BATS_TEST_TMPDIR/serve.err" 1
+    login grace
+    login hopper
+    kill -USR2 "$SERVER"
+    wait_until said_times SIGUSR2 "$BATS_TEST_TMPDIR/serve.err" 2
+    kill -TERM "$SERVER"
+    wait "$SERVER"
+    SERVER=""
+    # The second leak check lists what grew since the first: session_new's
+    # loss record, two blocks more (the first check listed it whole).
+    grep -A3 'in 3 (+2) blocks are still reachable' "$log" | grep -q 'session_new' ||
+        fail "$(grep -B1 -A3 'session_new' "$log")"
+}
