@@ -414,3 +414,30 @@ said_times() {
     grep -A3 'in 3 (+2) blocks are still reachable' "$log" | grep -q 'session_new' ||
         fail "$(grep -B1 -A3 'session_new' "$log")"
 }
+
+# --------------------------------------------------------------------------
+# The challenge in LESSONS.md, lab 7: an audit list that does not leak
+# --------------------------------------------------------------------------
+
+# audit_flat MODE - the challenge's check: 40 batches, the table at its
+# steady size, and heap_used flat from batch 20 on (after the first 16
+# logouts and the TTL), within 16 KiB.
+audit_flat() {
+    run_lab 7 --mode "$1" --iterations 40 --size $SIZE --ttl $TTL
+    [[ $status -eq 0 ]] || fail "exit $status: $output"
+    assert_every_row "$TSV" "sessions == (iter < $TTL ? 2 * iter : $STEADY)" || return
+    assert_flat_from "$TSV" heap_used_kib 20 16
+}
+
+@test "challenge check has teeth: hidden, as shipped, fails it" {
+    skip_if_sanitized "heap_used comes from glibc's malloc"
+    run audit_flat hidden
+    assert_failure
+    assert_output --partial "heap_used_kib moves by"
+}
+
+@test "challenge: an audit list that keeps the last 16 sessions, and stays flat" {
+    skip_if_sanitized "heap_used comes from glibc's malloc"
+    local mode=${LAB7_CHALLENGE_MODE:-fixed}
+    audit_flat "$mode"
+}
