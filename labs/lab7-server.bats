@@ -441,3 +441,26 @@ audit_flat() {
     local mode=${LAB7_CHALLENGE_MODE:-fixed}
     audit_flat "$mode"
 }
+
+# --------------------------------------------------------------------------
+# LeakSanitizer, and the one kind of leak to suppress (LESSONS.md, lab 7)
+# --------------------------------------------------------------------------
+
+@test "LeakSanitizer reports once's route table; a leak: suppression silences it, and only it" {
+    local lsan=$BATS_TEST_TMPDIR/lab7-lsan supp=$BATS_TEST_TMPDIR/once.supp
+    clang -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=leak -o "$lsan" \
+        "$LEAKLAB_ROOT/labs/lab7-server.c" "$LEAKLAB_ROOT/harness/lab.c" \
+        "$LEAKLAB_ROOT/harness/probe.c" -lmicrohttpd -lcurl -pthread
+    run --separate-stderr "$lsan" --quiet --mode once --iterations 2 --size 16K
+    assert_failure 23
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    [[ $stderr == *"Direct leak of 16842752 byte(s) in 1 object(s) allocated from:"*"in build_route_table "* ]] ||
+        fail "$stderr"
+    echo "leak:build_route_table" >"$supp"
+    LSAN_OPTIONS=suppressions=$supp run --separate-stderr "$lsan" --quiet --mode once --iterations 2 --size 16K
+    assert_success
+    # The same suppression does not hide occasional's leak: another site.
+    LSAN_OPTIONS=suppressions=$supp run --separate-stderr "$lsan" --quiet --mode occasional --iterations 4 --size 16K
+    assert_failure 23
+    [[ $stderr == *"in session_new "* ]] || fail "$stderr"
+}
