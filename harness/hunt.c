@@ -1431,7 +1431,9 @@ static int read_heaptrack(const char *path, const char *section,
         if (line[0] >= 'A' && line[0] <= 'Z' && strchr(line, ' ') &&
             strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZ ") == strlen(line))
             break;                        /* the next section */
-        if (line[0] >= '0' && line[0] <= '9' && strstr(line, " from")) {
+        size_t len = strlen(line);
+        if (line[0] >= '0' && line[0] <= '9' && len > 5 &&
+            strcmp(line + len - 5, " from") == 0) {
             if (++n == want)
                 break;
             out[n] = (struct ht_entry){0};
