@@ -703,16 +703,9 @@ struct site {
 static struct site *sites;        /* every site seen */
 static int nsites, sites_cap;
 
-/* The site for a project frame f, or (f NULL) for an outside one named
- * by lib; made if new. */
-static struct site *site_for(const struct frame *f, const char *lib)
+/* The site named name at where; made if new. */
+static struct site *find_site(const char *name, const char *where)
 {
-    char where[PATH_MAX + 32];
-    const char *name = f ? f->fn : "(outside)";
-    if (f)
-        snprintf(where, sizeof where, "%s:%ld", f->file, f->line);
-    else
-        snprintf(where, sizeof where, "%s", lib);
     for (int i = 0; i < nsites; i++)
         if (strcmp(sites[i].name, name) == 0 &&
             strcmp(sites[i].where, where) == 0)
@@ -727,6 +720,20 @@ static struct site *site_for(const struct frame *f, const char *lib)
     struct site *s = &sites[nsites++];
     *s = (struct site){.name = must_strdup(name), .where = must_strdup(where)};
     return s;
+}
+
+/* The site of a project frame: its function, at file:line. */
+static struct site *project_site(const struct frame *f)
+{
+    char where[PATH_MAX + 32];
+    snprintf(where, sizeof where, "%s:%ld", f->file, f->line);
+    return find_site(f->fn, where);
+}
+
+/* The site of blocks no project frame allocated, named by lib. */
+static struct site *outside_site(const char *lib)
+{
+    return find_site("(outside)", lib);
 }
 
 /* The outside name for a stack whose first frame past the allocator is
@@ -793,12 +800,12 @@ static int read_memcheck_log(const char *path, const long *at, int nat)
             if (!lib[0])
                 snprintf(lib, sizeof lib, "%s", outside_name(&fr));
             if (rec_site == NULL && in_project(fr.file))
-                rec_site = site_for(&fr, NULL);
+                rec_site = project_site(&fr);
             continue;
         }
         if (in_record) {                  /* the blank line ends it */
             struct site *s = rec_site ? rec_site
-                                      : site_for(NULL, lib[0] ? lib : "?");
+                                      : outside_site(lib[0] ? lib : "?");
             s->bytes[snap] += rec_bytes;
             s->blocks[snap] += rec_blocks;
             if (snap == nat - 1) {
@@ -890,7 +897,7 @@ static void close_node(struct node *n, int event, int snap)
     long long rest = n->value - n->children;
     if (n->given || rest <= 0)
         return;
-    struct site *s = site_for(NULL, n->lib);
+    struct site *s = outside_site(n->lib);
     long long *col = event == 0 ? s->xt_bytes : event == 1 ? s->xt_blocks
                    : event == 2 ? s->tot_bytes : s->tot_blocks;
     col[snap] += rest;
@@ -944,7 +951,7 @@ static bool read_xtree(const char *path, int snap)
         snprintf(n->lib, sizeof n->lib, "%s",
                  d > 1 ? parent->lib : ok ? outside_name(&fr) : "?");
         if (!n->given && ok && in_project(fr.file)) {
-            struct site *s = site_for(&fr, NULL);
+            struct site *s = project_site(&fr);
             long long *col = event == 0 ? s->xt_bytes
                            : event == 1 ? s->xt_blocks
                            : event == 2 ? s->tot_bytes : s->tot_blocks;

@@ -1050,7 +1050,7 @@ static noreturn void unexpected(const char *what, long status, long want)
 /* Logs a new user in (with the right password, or not). */
 static void send_login(bool right)
 {
-    char body[96], cookie_sid[SID_LEN + 1];
+    char body[96], sid[SID_LEN + 1];
     snprintf(body, sizeof body, "user=user%ld&pass=%s", ++client.users,
              right ? PASSWORD : "guess");
     long status = send_request("POST", "/login", body, strlen(body), NULL,
@@ -1062,9 +1062,9 @@ static void send_login(bool right)
     }
     if (status != MHD_HTTP_OK || client.sid[0] == '\0')
         unexpected("a login", status, MHD_HTTP_OK);
-    memcpy(cookie_sid, client.sid, sizeof cookie_sid);
+    memcpy(sid, client.sid, sizeof sid);
     client.top = (client.top + 1) % RING;
-    memcpy(client.ring[client.top], cookie_sid, sizeof cookie_sid);
+    memcpy(client.ring[client.top], sid, sizeof sid);
     if (client.count < RING)
         client.count++;
 }
