@@ -7,7 +7,7 @@
 # bytes at the last snapshot), nrows, nint, spans[1..nint] (each
 # interval's name), unit and scale (MiB or KiB), out (the path without
 # extension), ttl, caption and table: 0 for the bar chart, 1 for the
-# table page (the slides'). Labels 1 to 99 are the table's cells.
+# table page (the slides'). Labels 1 to 99 are the table's headings.
 load 'plots/style.gp'
 
 size(row, k) = column(3 + k) / scale            # Size Delta, in unit
@@ -66,7 +66,8 @@ if (table == 0) {
     unset border; unset tics; unset key; unset grid
     set xrange [0:1]; set yrange [0:1]
     set lmargin 0; set rmargin 0; set tmargin 0; set bmargin 0
-    col_x(k) = 0.50 + (k - 1) * 0.40 / nint      # interval k's first cell
+    size_x(k) = 0.555 + (k - 1) * 0.40 / nint    # interval k's Size Delta,
+    delta_x(k) = size_x(k) + 0.08                 # and Delta: right edges
     row_y(i) = 0.70 - i * 0.085
     do for [fmt in fmts] {
         eval terminal_for(fmt)
@@ -76,16 +77,18 @@ if (table == 0) {
         set label 2 caption at screen 0.04, screen 0.85 left font font_of(fmt, 28)
         set label 3 "site" at screen 0.04, screen row_y(0) left font body
         do for [k=1:nint] {
-            set label (3 + k) spans[k] at screen col_x(k) + 0.16 / nint * 2, screen row_y(0) + 0.05 right font font_of(fmt, 22) tc rgb "#5f5f5f"
-            set label (10 + k) "Size Delta   Delta" at screen col_x(k) + 0.16 / nint * 2, screen row_y(0) right font font_of(fmt, 22)
+            set label (3 + k) spans[k] at screen delta_x(k), screen row_y(0) + 0.05 right font font_of(fmt, 22) tc rgb "#5f5f5f"
+            set label (20 + k) "Size Delta" at screen size_x(k), screen row_y(0) right font font_of(fmt, 22)
+            set label (40 + k) "Delta" at screen delta_x(k), screen row_y(0) right font font_of(fmt, 22)
         }
-        set label 20 "at the end" at screen 0.97, screen row_y(0) right font font_of(fmt, 22)
+        set label 60 "at the end" at screen 0.97, screen row_y(0) + 0.05 right font font_of(fmt, 22) tc rgb "#5f5f5f"
+        set label 61 "bytes" at screen 0.97, screen row_y(0) right font font_of(fmt, 22)
         # The rows' cells come from the record, through plot's labels.
         plot rows using (0.04):(row_y($0 + 1)):(strcol(1) . "  " . strcol(2) . (strcol(3) eq "leak?" ? "   leak?" : "")) \
                  with labels left font body tc rgb "#000000", \
-             for [k=1:nint] rows using (col_x(k) + 0.16 / nint * 2 - 0.09):(row_y($0 + 1)):(human(column(3 + k))) \
+             for [k=1:nint] rows using (size_x(k)):(row_y($0 + 1)):(human(column(3 + k))) \
                  with labels right font body, \
-             for [k=1:nint] rows using (col_x(k) + 0.16 / nint * 2):(row_y($0 + 1)):(sprintf("%+d", column(3 + nint + k))) \
+             for [k=1:nint] rows using (delta_x(k)):(row_y($0 + 1)):(sprintf("%+d", column(3 + nint + k))) \
                  with labels right font body, \
              rows using (0.97):(row_y($0 + 1)):(sprintf("%.2f %s", column(4 + 2 * nint) / scale, unit)) \
                  with labels right font body
