@@ -18,6 +18,13 @@ LAB_NUMS := $(foreach s,$(LAB_SRCS),$(call lab_num,$(s)))
 LABS     := $(addprefix lab,$(LAB_NUMS))
 LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
 
+# Every labs/exercises/exN-name.c is an exercise a student fixes until
+# `make check EX=N` passes; labs/exercises/solutions/ holds the reference
+# fixes. Both build into $(BUILD)/exercises/, with the lab library.
+EX_SRCS  := $(sort $(wildcard labs/exercises/ex[0-9]*-*.c \
+                              labs/exercises/solutions/ex[0-9]*-*.c))
+EX_BINS  := $(patsubst labs/%.c,$(BUILD)/%,$(EX_SRCS))
+
 # harness/ holds two things. The lab library, linked into every lab:
 # lab.c (the shared command line, --describe, the exits 1, 2 and 3),
 # probe.c (memory at every iteration, the TSV), budget.c (the heap budget
@@ -25,7 +32,7 @@ LAB_BINS := $(addprefix $(BUILD)/,$(LABS))
 LAB_LIB  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
             $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
 # And the programs that run labs or help test them, never linked into a
-# lab: the runner (leaklab.c, and hunt.c for `leaklab hunt`), make bench's timers (bench-probe.c,
+# lab: the runner (leaklab.c, with hunt.c and quiz.c), make bench's timers (bench-probe.c,
 # bench-run.c), and LD_PRELOAD shims for lab 5's tests (shortio.c,
 # notmpfile.c). Each takes only the parts of the library it needs.
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
@@ -34,14 +41,14 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
         fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
-        gcc shellcheck cppcheck libmicrohttpd-dev libcurl4-openssl-dev curl
+        gcc shellcheck cppcheck patch libmicrohttpd-dev libcurl4-openssl-dev curl
 
 .PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 
 all: deps build $(LABS)
 	@echo "Charts: $(foreach n,$(LAB_NUMS),$(OUT)/lab$(n)/compare.png)"
 
-build: $(LAB_BINS) $(TOOLS)
+build: $(LAB_BINS) $(TOOLS) $(EX_BINS)
 
 deps:
 	@harness/deps.sh $(DEBS)
@@ -50,7 +57,7 @@ $(BUILD)/harness/%.o: harness/%.c
 	@mkdir -p $(@D)
 	$(COMPILE) -c -o $@ $<
 
-$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/hunt.o $(BUILD)/harness/lab.o
+$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/hunt.o $(BUILD)/harness/quiz.o $(BUILD)/harness/lab.o
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 $(BUILD)/bench-probe: harness/bench-probe.c $(LAB_LIB)
@@ -73,6 +80,21 @@ $(BUILD)/lab$(call lab_num,$(1)): $(1) $(LAB_LIB)
 	$$(COMPILE) -o $$@ $$(filter %.c %.o,$$^) $$(LAB$(call lab_num,$(1))_LDLIBS)
 endef
 $(foreach s,$(LAB_SRCS),$(eval $(call lab_rule,$(s))))
+
+# build/exercises/exN-name and build/exercises/solutions/exN-name.
+$(BUILD)/exercises/%: labs/exercises/%.c $(LAB_LIB)
+	@mkdir -p $(@D)
+	$(COMPILE) -I harness -o $@ $(filter %.c %.o,$^)
+
+# make check EX=N [SOLUTION=1]: exercise N built, run under the runner,
+# its output and its memory budget judged (one line each), and its chart
+# drawn beside the reference fix's. Exit 0: pass; 1: not yet. SOLUTION=1
+# checks the reference fix instead of labs/exercises/exN-*.c.
+.PHONY: check
+check: deps $(BUILD)/leaklab $(filter $(BUILD)/exercises/ex$(EX)-% \
+                                      $(BUILD)/exercises/solutions/ex$(EX)-%,$(EX_BINS))
+	@harness/check.sh $(if $(filter-out 0 no,$(SOLUTION)),--solution) \
+	  --build "$(BUILD)" --out "$(OUT)" "$(EX)"
 
 # make labN: every mode through the runner, then the charts, drawn from
 # the records alone.  A lab may set LABN_ARGS (arguments after --) and
@@ -106,13 +128,22 @@ massif: deps build
 	@$(if $(LAB$(LAB)_PREP),$(MAKE) --no-print-directory $(LAB$(LAB)_PREP))
 	@PAGES=$(PAGES) LEAKLAB_BUILD=$(BUILD) plots/massif.sh $(LAB) $(MODE) $(OUT) -- $(LAB$(LAB)_ARGS)
 
-# make example: README's opening chart, plots/example-lab1.png (800x450),
-# redrawn from a fresh `make lab1`. The one generated file that is
-# committed, so that README shows a chart before anything has run.
+# make example: the charts README and LESSONS show, 800x450, redrawn from
+# fresh runs of every lab: plots/example-labN.png (each lab's comparison;
+# README opens with lab 1's) and plots/example-labN-MODE.png for the runs
+# LESSONS shows on their own (EXAMPLE_RUNS). The generated files that are
+# committed, so that both show their charts before anything has run.
+EXAMPLE_RUNS := lab4/unbounded lab4/bounded
 example: TEXT_CHARTS = no
-example: deps build lab1
-	@plots/plot.sh --formats small $(OUT)/lab1
-	cp $(OUT)/lab1/compare-small.png plots/example-lab1.png
+example: deps build $(LABS)
+	@for n in $(LAB_NUMS); do \
+	  plots/plot.sh --formats small $(OUT)/lab$$n && \
+	  cp $(OUT)/lab$$n/compare-small.png plots/example-lab$$n.png || exit 1; \
+	done
+	@for r in $(EXAMPLE_RUNS); do \
+	  cp $(OUT)/$$r-small.png plots/example-$${r%%/*}-$${r#*/}.png || exit 1; \
+	done
+	@echo "example: $(foreach n,$(LAB_NUMS),plots/example-lab$(n).png) $(foreach r,$(EXAMPLE_RUNS),plots/example-$(subst /,-,$(r)).png)"
 
 # Lab 7 is hunted too: after its runs, each named class of leak under
 # leaklab hunt (memcheck's snapshots, compared), and what each hunt found
@@ -155,8 +186,9 @@ sanitize: deps tsan
 
 # ThreadSanitizer build of the labs with threads (lab 4's producer and
 # consumer, lab 7's server and client) and the runner, in its own
-# directory, and their tests against it. Any race report fails the run
-# (exitcode 66).
+# directory, and their tests against it, with lab 4's challenge's
+# (labs/challenges.bats, which skips the labs not built). Any race report
+# fails the run (exitcode 66).
 TSAN_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 tsan: deps
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS='$(TSAN_CFLAGS)' \
@@ -165,7 +197,7 @@ tsan: deps
 	  LEAKLAB_BUILD=$(BUILD)/tsan LEAKLAB_SANITIZER=thread \
 	  TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 	  $(BATS) --print-output-on-failure --report-formatter tap -o $(OUT)/tsan \
-	    labs/lab4-queue.bats labs/lab7-server.bats; rc=$$?; \
+	    labs/lab4-queue.bats labs/lab7-server.bats labs/challenges.bats; rc=$$?; \
 	  awk '/^ok .* \# skip/ { s++; next } /^ok / { p++ } /^not ok / { f++ } \
 	    END { printf "tsan: %d passed, %d failed, %d skipped\n", p, f, s }' \
 	    $(OUT)/tsan/report.tap; exit $$rc
@@ -176,14 +208,15 @@ tsan: deps
 # not read system headers, so .ci/cppcheck.cfg tells it what <stdnoreturn.h>
 # would: lab_usage, lab_fail and lab_wall never return. A false positive
 # is silenced at its line, with a comment saying why.
-LINT_SH := $(wildcard harness/*.sh plots/*.sh) .ci/run labs/test_helper.bash \
+LINT_SH := $(wildcard harness/*.sh plots/*.sh) .ci/run $(wildcard labs/*.bash) \
            $(wildcard labs/*.bats)
-LINT_C  := $(wildcard harness/*.c labs/*.c)
+LINT_C  := $(wildcard harness/*.c labs/*.c labs/exercises/*.c \
+                      labs/exercises/solutions/*.c)
 lint: deps
 	@rc=0; \
 	shellcheck -S warning -f gcc $(LINT_SH) || rc=1; \
 	for f in $(LINT_C); do \
-	  gcc -std=c11 -Wall -Wextra -pthread -fanalyzer -c -o /dev/null "$$f" || rc=1; \
+	  gcc -std=c11 -Wall -Wextra -pthread -fanalyzer -I harness -c -o /dev/null "$$f" || rc=1; \
 	done; \
 	cppcheck -q --std=c11 --enable=warning,style,performance,portability \
 	  --library=posix --library=.ci/cppcheck.cfg --inline-suppr \
@@ -208,7 +241,8 @@ help:
 	@echo "make bench      speed, as ratios against a reference timed in the same run"
 	@echo "make slides     every lab, then the classroom deck: $(OUT)/slides.pdf (16:9)"
 	@echo "make massif LAB=N [MODE=M]  one mode under Valgrind massif, beside the probe"
-	@echo "make example    redraw README's chart, plots/example-lab1.png"
+	@echo "make check EX=N [SOLUTION=1]  exercise N judged: its output, its memory budget"
+	@echo "make example    redraw the charts README and LESSONS show, plots/example-*.png"
 	@echo "make deps       install the Debian packages: $(DEBS)"
 	@echo "make build      compile into $(BUILD)/;  make clean  removes $(BUILD)/ and $(OUT)/"
 

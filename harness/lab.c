@@ -294,6 +294,8 @@ static void print_describe(const struct lab_info *lab)
     if (lab->recap_leak && lab->recap_fix && lab->recap_tool)
         printf("\trecap.leak=%s\trecap.fix=%s\trecap.tool=%s",
                lab->recap_leak, lab->recap_fix, lab->recap_tool);
+    if (lab->compare_columns)
+        printf("\tcompare=%s", lab->compare_columns);
     printf("\tsanitizer=%s\n", sanitizer());
 }
 

@@ -85,6 +85,10 @@ struct lab_info {
                                         or NULL */
     const char *x_label;             /* what a row is, for the charts' x
                                         axis; NULL: "iteration" */
+    const char *compare_columns;     /* memory columns the comparison
+                                        draws beside rss_kib in every
+                                        mode's panel, comma-separated, or
+                                        NULL for rss alone */
     const char *leak_column;         /* the column the runner watches for
                                         a leak (leak_suspected_at): NULL
                                         for heap_used_kib; "rss_kib" for a
@@ -113,7 +117,11 @@ struct lab_args {
     const char *tsv;              /* --tsv, else $LEAKLAB_TSV, else NULL */
     bool quiet;                   /* --quiet: no human table on stdout */
     const struct lab_preset *preset; /* --preset (NULL without presets) */
-    uint64_t max_heap;            /* --max-heap, else the preset's */
+    uint64_t max_heap;            /* --max-heap, else the preset's; 0 is
+                                     no budget. The probe records it (the
+                                     TSV's # max_heap= line) when not 0, so
+                                     a mode that keeps no budget sets it
+                                     to 0 before probe_start() */
     char **positional;            /* arguments after the flags */
     int npositional;              /* how many */
 };

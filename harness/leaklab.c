@@ -2,8 +2,9 @@
  * leaklab - runs the labs under a memory cap and writes what happened.
  *
  *   leaklab list
- *   leaklab run N [--mode M] [--cap SIZE] [--cap-kind rlimit|kill|none]
+ *   leaklab run N|PATH [--mode M] [--cap SIZE] [--cap-kind rlimit|kill|none]
  *                 [--timeout SEC] [--out DIR] [--quiet] [-- LAB ARGS...]
+ *   leaklab quiz N [--seed S] [--answer X | --show]     (quiz.c)
  *   leaklab hunt N [--mode M] [--snapshots K | --at I,J,...] ...  (hunt.c)
  *
  * It knows nothing about any lab in advance. It finds build/labN next to
@@ -14,6 +15,11 @@
  * the run ended. Once per `leaklab run`, before the first mode, it writes
  * DIR/labN/lab.meta: what the lab described, and the caps applied (see
  * write_lab_meta for its format).
+ *
+ * Given a PATH instead of N (any argument with a '/' in it, such as
+ * build/exercises/ex1-dispatcher), it runs that program, which answers
+ * --describe as a lab does, and records it in DIR/NAME, NAME being the
+ * program's file name: how `make check` runs an exercise.
  *
  * The caps:
  *   rlimit  RLIMIT_AS on the lab: past it, malloc returns NULL and the lab
@@ -69,6 +75,7 @@
 
 #include "hunt.h"
 #include "lab.h"
+#include "quiz.h"
 
 #define TICK_NS 1000000L   /* watchdog and wait loop: one millisecond */
 #define DESCRIBE_MS 2000   /* how long a lab has to describe itself */
@@ -112,7 +119,8 @@ static void print_help(void)
 {
     printf(
 "Usage: leaklab list\n"
-"       leaklab run N [OPTIONS] [-- LAB-ARGS...]\n"
+"       leaklab run N|PATH [OPTIONS] [-- LAB-ARGS...]\n"
+"       leaklab quiz N [--seed S] [--answer X | --show]\n"
 "       leaklab hunt N [OPTIONS] [-- LAB-ARGS...]  (see leaklab hunt --help)\n"
 "\n"
 "Runs build/labN under a memory cap and records each run in\n"
@@ -121,6 +129,9 @@ static void print_help(void)
 "(what the lab said on stderr), and what the lab\n"
 "says about itself in DIR/labN/lab.meta. The lab dies with the runner;\n"
 "one runner at a time holds DIR/labN (DIR/labN/.lock).\n"
+"A PATH (any argument with a '/') runs that program instead of build/labN:\n"
+"one built with the lab library, such as build/exercises/ex1-dispatcher;\n"
+"its records go in DIR/NAME, NAME being its file name.\n"
 "\n"
 "Options for run:\n"
 "  -m, --mode MODE        run one mode (default: every mode in turn)\n"
@@ -148,7 +159,10 @@ static void print_help(void)
 "the lab's --describe, expect.MODE); 1 a run did not (each is named), a\n"
 "lab that cannot describe itself, DIR/labN in use by another runner, or\n"
 "a runtime error; 2 bad usage: ours, or the lab's (the runner stops at\n"
-"the first mode whose lab exits 2).\n");
+"the first mode whose lab exits 2).\n"
+"\n"
+"leaklab quiz N: predict, then run; a question on lab N whose sizes come\n"
+"from your user name, or --seed (see leaklab quiz --help).\n");
 }
 
 /* ------------------------------------------------------------------------
@@ -333,7 +347,9 @@ static void kill_group(pid_t pid)
 /* One lab binary and its parsed --describe line. */
 struct lab_desc {
     int number;                          /* N */
-    char path[PATH_MAX];                 /* build/labN */
+    char path[PATH_MAX];                 /* build/labN, or a PATH given */
+    char name[NAME_MAX + 1];             /* "labN", or PATH's file name:
+                                            its records are DIR/name */
     char line[16384];                    /* the raw line; key, val in it */
     char *key[MAX_FIELDS];               /* tab-separated key=value ... */
     char *val[MAX_FIELDS];               /* ... pairs, in the line's order */
@@ -556,8 +572,11 @@ static bool check_describe(const struct lab_desc *d)
     long n;
     if (!(v = desc_get(d, "lab")) || !parse_long(v, 0, 9999, &n) ||
         n != d->number)
-        return bad_describe(path, "lab=%s; expected lab=%d", v ? v : "(none)",
-                            d->number);
+        return d->number < 0
+            ? bad_describe(path, "lab=%s; expected a lab number",
+                           v ? v : "(none)")
+            : bad_describe(path, "lab=%s; expected lab=%d",
+                           v ? v : "(none)", d->number);
     if (!(v = desc_get(d, "title")) || !*v)
         return bad_describe(path, "no title");
     for (int i = 0; i < d->nmodes; i++) {
@@ -594,15 +613,23 @@ static bool check_describe(const struct lab_desc *d)
     return true;
 }
 
-/* Asks the lab at path (lab number) to describe itself, into d. Returns
- * false, with a message naming the lab, if it cannot or says something
- * the runner cannot use. */
-static bool describe(const char *path, int number, struct lab_desc *d)
+/* Asks the lab at path (lab number, or -1 for whichever number it says:
+ * a program given by its path) to describe itself, into d, whose records
+ * go under name. Returns false, with a message naming the lab, if it
+ * cannot or says something the runner cannot use. */
+static bool describe(const char *path, int number, const char *name,
+                     struct lab_desc *d)
 {
     d->number = number;
     snprintf(d->path, sizeof d->path, "%s", path);
+    snprintf(d->name, sizeof d->name, "%s", name);
     ssize_t len = read_describe(path, d);
-    return len >= 0 && split_describe(d, (size_t)len) && check_describe(d);
+    if (len < 0 || !split_describe(d, (size_t)len))
+        return false;
+    long n;
+    if (number < 0 && parse_long(desc_get(d, "lab"), 0, 9999, &n))
+        d->number = (int)n;
+    return check_describe(d);
 }
 
 /* Is name "lab" followed by digits only? Returns the number, or -1. */
@@ -645,8 +672,10 @@ static int cmd_list(void)
     int rc = EXIT_DONE;
     for (int i = 0; i < count; i++) {
         char path[PATH_MAX + 16];
+        char name[32];
         snprintf(path, sizeof path, "%s/lab%d", dir, numbers[i]);
-        if (describe(path, numbers[i], &d))
+        snprintf(name, sizeof name, "lab%d", numbers[i]);
+        if (describe(path, numbers[i], name, &d))
             printf("lab%d\t%s\tmodes: %s\n", numbers[i],
                    desc_get(&d, "title"), desc_get(&d, "modes"));
         else
@@ -700,11 +729,10 @@ struct run_result {
                                     or "" */
 };
 
-/* DIR/labN, where a lab's records go. */
-static void records_dir(char *dir, size_t len, const char *out, int number)
+/* DIR/labN (DIR/NAME for a program given by path): a lab's records. */
+static void records_dir(char *dir, size_t len, const char *out,
+                        const char *name)
 {
-    char name[32];
-    snprintf(name, sizeof name, "lab%d", number);
     join(dir, len, out, name);
 }
 
@@ -712,7 +740,7 @@ static void records_dir(char *dir, size_t len, const char *out, int number)
 static void record_paths(const struct run_plan *plan, struct run_paths *p)
 {
     char name[80];
-    records_dir(p->dir, sizeof p->dir, plan->out, plan->lab->number);
+    records_dir(p->dir, sizeof p->dir, plan->out, plan->lab->name);
     snprintf(name, sizeof name, "%s.tsv", plan->mode);
     join(p->tsv, sizeof p->tsv, p->dir, name);
     snprintf(name, sizeof name, "%s.meta", plan->mode);
@@ -826,8 +854,8 @@ static void watch_lab(const struct run_plan *plan, pid_t pid, double t0,
         }
         if (interrupted) {           /* Ctrl-C: take the lab down with us */
             kill_group(pid);
-            fprintf(stderr, "leaklab: interrupted; lab%d %s stopped\n",
-                    plan->lab->number, plan->mode);
+            fprintf(stderr, "leaklab: interrupted; %s %s stopped\n",
+                    plan->lab->name, plan->mode);
             exit(128 + interrupted);
         }
         if (r->killed_by == NULL && watch) {
@@ -948,7 +976,7 @@ static void write_meta(const struct run_plan *plan, const struct run_paths *p,
 static void print_heading(const struct run_plan *plan)
 {
     int w = plan->name_width;
-    printf("lab%d: %s\n", plan->lab->number, desc_get(plan->lab, "title"));
+    printf("%s: %s\n", plan->lab->name, desc_get(plan->lab, "title"));
     printf("  %-*s  %-8s    %11s  %s\n", w, "mode", "verdict", "peak rss",
            "wall met");
 }
@@ -1347,8 +1375,9 @@ static bool parse_run_options(int argc, char **argv, struct run_options *o)
     long n;
     if (o->number < 0 && parse_long(o->which, 0, 9999, &n))
         o->number = (int)n;
-    if (o->number < 0)
-        usage_error("unknown lab '%s': want a number such as 1", o->which);
+    if (o->number < 0 && !strchr(o->which, '/'))   /* a PATH: cmd_run */
+        usage_error("unknown lab '%s': want a number such as 1, or a "
+                    "program's path", o->which);
     if (o->cap_given && o->cap_kind && strcmp(o->cap_kind, "none") == 0)
         usage_error("--cap with --cap-kind none: a cap of kind none caps "
                     "nothing; drop one of them");
@@ -1390,8 +1419,8 @@ static int plan_runs(const struct lab_desc *lab, const struct run_options *o,
             plan->cap = 0;
         if (plan->cap && available && plan->cap > available)
             usage_error("--cap %.0f MiB is more than this machine can give "
-                        "(MemAvailable %.0f MiB); not starting lab%d %s",
-                        mib(plan->cap), mib(available), lab->number, m);
+                        "(MemAvailable %.0f MiB); not starting %s %s",
+                        mib(plan->cap), mib(available), lab->name, m);
         if (sanitized && strcmp(plan->cap_kind, "rlimit") == 0) {
             plan->cap_kind = "kill";   /* said by say_switched */
             plan->switched = true;
@@ -1415,10 +1444,10 @@ static void say_switched(const struct run_plan *plans, int nplans)
         if (!plans[i].switched)
             continue;
         if (!*sep)
-            fprintf(stderr, "leaklab: lab%d is built with %s, which "
+            fprintf(stderr, "leaklab: %s is built with %s, which "
                     "reserves terabytes of address space, so RLIMIT_AS "
                     "cannot cap it; capping with the kill watchdog "
-                    "instead:", plans[0].lab->number,
+                    "instead:", plans[0].lab->name,
                     strcmp(san, "thread") == 0 ? "ThreadSanitizer"
                                                : "AddressSanitizer");
         fprintf(stderr, "%s %s", sep, plans[i].mode);
@@ -1438,8 +1467,8 @@ static int report_verdicts(const struct run_plan *plans,
         missed += !as_expected(&plans[i], verdicts[i]);
     if (missed == 0)
         return EXIT_DONE;
-    fprintf(stderr, "leaklab: lab%d: %d of %d runs did not end as their "
-            "modes expect:", plans[0].lab->number, missed, n);
+    fprintf(stderr, "leaklab: %s: %d of %d runs did not end as their "
+            "modes expect:", plans[0].lab->name, missed, n);
     for (int i = 0, said = 0; i < n; i++)
         if (!as_expected(&plans[i], verdicts[i]))
             fprintf(stderr, "%s %s %s (expected %s)", said++ ? "," : "",
@@ -1494,23 +1523,43 @@ static int cmd_run(int argc, char **argv)
     if (!parse_run_options(argc, argv, &o))
         return EXIT_DONE;                      /* --help */
 
-    char bin[PATH_MAX], path[PATH_MAX + 16];
-    build_dir(bin, sizeof bin);
-    snprintf(path, sizeof path, "%s/lab%d", bin, o.number);
-    if (access(path, X_OK) != 0)
-        usage_error("unknown lab '%s': %s is not built (see leaklab list)",
-                    o.which, path);
+    char path[PATH_MAX + 16], name[NAME_MAX + 1];
+    if (strchr(o.which, '/')) {
+        /* A program by its path: records under its file name. */
+        const char *base = strrchr(o.which, '/') + 1;
+        struct stat st;
+        if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+            usage_error("'%s' names a directory, not a program", o.which);
+        if ((size_t)snprintf(path, sizeof path, "%s", o.which) >=
+            sizeof path)
+            usage_error("path too long: '%s'", o.which);
+        if (stat(path, &st) != 0)
+            usage_error("'%s': %s", o.which, strerror(errno));
+        if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+            usage_error("'%s' is not a program: not an executable file",
+                        o.which);
+        snprintf(name, sizeof name, "%s", base);
+        o.number = -1;
+    } else {
+        char bin[PATH_MAX];
+        build_dir(bin, sizeof bin);
+        snprintf(path, sizeof path, "%s/lab%d", bin, o.number);
+        snprintf(name, sizeof name, "lab%d", o.number);
+        if (access(path, X_OK) != 0)
+            usage_error("unknown lab '%s': %s is not built (see leaklab "
+                        "list)", o.which, path);
+    }
     static struct lab_desc lab;
-    if (!describe(path, o.number, &lab))
+    if (!describe(path, o.number, name, &lab))
         return EXIT_ERROR;
     if (o.mode && !has_mode(&lab, o.mode))
-        usage_error("unknown mode '%s' for lab%d: want one of %s", o.mode,
-                    o.number, desc_get(&lab, "modes"));
+        usage_error("unknown mode '%s' for %s: want one of %s", o.mode,
+                    lab.name, desc_get(&lab, "modes"));
     static struct run_plan plans[MAX_MODES];
     int nplans = plan_runs(&lab, &o, plans);
 
     char dir[PATH_MAX];
-    records_dir(dir, sizeof dir, o.out, o.number);
+    records_dir(dir, sizeof dir, o.out, lab.name);
     refuse_record_args(plans, nplans, dir);
     make_dir(o.out);
     make_dir(dir);
@@ -1550,7 +1599,8 @@ int main(int argc, char **argv)
     install_handlers();
 
     if (argc < 2)
-        usage_error("missing command: want 'list' or 'run' (see --help)");
+        usage_error("missing command: want 'list', 'run', 'hunt' or 'quiz' "
+                    "(see --help)");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         print_help();
         return EXIT_DONE;
@@ -1564,5 +1614,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "hunt") == 0)
         return hunt_main(argc - 1, argv + 1);
-    usage_error("unknown command '%s': want 'list' or 'run'", argv[1]);
+    if (strcmp(argv[1], "quiz") == 0)
+        return quiz_main(argc - 1, argv + 1);
+    usage_error("unknown command '%s': want 'list', 'run', 'hunt' or "
+                "'quiz'", argv[1]);
 }

@@ -139,11 +139,16 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
     if (len >= room)
         len = strlen(head);           /* where the cut argument ended */
     len += snprintf(head + len, sizeof head - len,
-                    "\n# size=%llu\n# iterations=%ld\n# page_size=%ld\n"
-                    "# libc=glibc %s\n# start=%s\n"
+                    "\n# size=%llu\n# iterations=%ld\n",
+                    (unsigned long long)args->size, args->iterations);
+    /* The heap budget the run keeps, for the charts to draw. */
+    if (args->max_heap)
+        len += snprintf(head + len, sizeof head - len, "# max_heap=%llu\n",
+                        (unsigned long long)args->max_heap);
+    len += snprintf(head + len, sizeof head - len,
+                    "# page_size=%ld\n# libc=glibc %s\n# start=%s\n"
                     "iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib"
                     "\tmmap_kib%s%s\n",
-                    (unsigned long long)args->size, args->iterations,
                     P.page_kib * 1024, gnu_get_libc_version(), when,
                     P.nextra ? "\t" : "", P.nextra ? lab->extra_columns : "");
     if (len >= sizeof head)

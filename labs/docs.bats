@@ -389,9 +389,9 @@ unlisted_outputs() {
 @test "README's table names every file make lab5 and make massif write" {
     skip_if_sanitized "massif runs the normal build under Valgrind"
     local out=$BATS_TEST_TMPDIR/out
-    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$BUILD" OUT="$out" TEXT_CHARTS=no \
+    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$MAKE_BUILD" OUT="$out" TEXT_CHARTS=no \
         lab5 >"$BATS_TEST_TMPDIR/make.log" 2>&1 || fail "make lab5: $(cat "$BATS_TEST_TMPDIR/make.log")"
-    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$BUILD" OUT="$out" \
+    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$MAKE_BUILD" OUT="$out" \
         massif LAB=2 MODE=rlimit >"$BATS_TEST_TMPDIR/make.log" 2>&1 ||
         fail "make massif: $(cat "$BATS_TEST_TMPDIR/make.log")"
     [ -f "$out/lab5/input.bin" ] && [ -f "$out/lab2/rlimit.massif.log" ] &&

@@ -21,8 +21,8 @@ load test_helper
 @test "the TSV header starts with the six common columns" {
     run_lab 1 --mode release --iterations 2 --size 64K
     assert_success
-    run tsv_header "$TSV"
-    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib')"
+    run tsv_header "$TSV"   # the six, then lab 1's own two
+    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib\tlisteners\todd_replies')"
 }
 
 @test "the TSV has a baseline row and one row per iteration, all whole" {
@@ -57,8 +57,8 @@ load test_helper
     zeros=$(printf '0%.0s' {1..9000})   # --iterations 000...03 is 3
     run_lab 1 --mode release --iterations "${zeros}3" --size 64K
     assert_success
-    run tsv_header "$TSV"
-    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib')"
+    run tsv_header "$TSV"   # the six, then lab 1's own two
+    assert_output "$(printf 'iter\tt_ms\trss_kib\theap_total_kib\theap_used_kib\tmmap_kib\tlisteners\todd_replies')"
     [ "$(tsv_rows "$TSV")" -eq 4 ]
     assert_rows_whole "$TSV"
     (( $(grep '^# argv=' "$TSV" | wc -c) < 8192 )) || fail "the argv line was not cut"
@@ -240,11 +240,15 @@ is_running() { ! is_stopped "$1"; }
 
 # --- every binary's command line -------------------------------------------
 
-binaries() { printf '%s\n' "$BUILD"/lab[0-9]* "$BUILD/leaklab" "$BUILD/bench-probe" "$BUILD/bench-run" | grep -v '\.d$'; }
-labs() { printf '%s\n' "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
+# binaries, labs - fill the array bins with the built programs (a clone's
+# path may hold spaces, so no word splitting).
+binaries() { bins=(); local f; for f in "$BUILD"/lab[0-9]* "$BUILD/leaklab" "$BUILD/bench-probe" "$BUILD/bench-run"; do [[ $f == *.d ]] || bins+=("$f"); done; }
+labs() { bins=(); local f; for f in "$BUILD"/lab[0-9]*; do [[ $f == *.d ]] || bins+=("$f"); done; }
 
 @test "every binary answers --help with exit 0 and a usage line" {
-    for bin in $(binaries); do
+    local bins bin
+    binaries
+    for bin in "${bins[@]}"; do
         run "$bin" --help
         assert_success
         assert_line --partial "Usage: $(basename "$bin")"
@@ -252,7 +256,9 @@ labs() { printf '%s\n' "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
 }
 
 @test "every lab describes itself in one line the runner can read" {
-    for bin in $(labs); do
+    local bins bin
+    labs
+    for bin in "${bins[@]}"; do
         run "$bin" --describe
         assert_success
         assert_equal "${#lines[@]}" 1
@@ -264,7 +270,9 @@ labs() { printf '%s\n' "$BUILD"/lab[0-9]* | grep -v '\.d$'; }
 }
 
 @test "every lab turns a bad argument into exit 2 and one line naming it" {
-    for bin in $(binaries); do
+    local bins bin
+    binaries
+    for bin in "${bins[@]}"; do
         [[ $(basename "$bin") == leaklab || $(basename "$bin") == bench-run ]] &&
             continue   # their own command lines: tested below
         for bad in "--mode=nosuch:nosuch" "--size=12Q:12Q" \

@@ -32,30 +32,50 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "../harness/budget.h"
 #include "../harness/lab.h"
 #include "../harness/probe.h"
 
+/* Each mode is a constant in `enum mode`, an entry in modes[] and a case
+ * in every `switch (mode)` in main(), none of which has a `default:`. The
+ * compiler keeps the three in step: a constant without its case is a
+ * -Wswitch error, an entry needs its constant, and an entry past the end
+ * fails the _Static_assert. A new mode goes last, MODE_COUNT after it. */
+enum mode { BUDGET, RLIMIT, KILL, LAZY };
+enum { MODE_COUNT = LAZY + 1 };
+
 /* budget runs under the runner's default cap (2 GiB) so that the seed's
  * 1400 MiB budget, not the cap, is what it meets; the others meet a
  * classroom cap after a few iterations, whatever the preset. */
 static const struct lab_mode modes[] = {
-    {"budget", "rlimit", NULL,
-     "Own heap budget, like V8's --max-old-space-size: FATAL, exit 3",
-     "FATAL: heap out of memory", "limit"},
-    {"rlimit", "rlimit", "128M",
-     "RLIMIT_AS: malloc returns NULL, the lab says what failed, exit 3",
-     "limit: malloc returned NULL", "limit"},
-    {"kill", "kill", "192M",
-     "Watchdog over the cap: SIGKILL, no message, no last row",
-     "limit: malloc returned NULL", "killed"},
-    {"lazy", "kill", "192M",
-     "Reserved, never touched: heap_total passes the cap, rss stays flat",
-     "limit: malloc returned NULL", "finished"},
-    {0},
+    [BUDGET] = {
+        .name = "budget", .cap_kind = "rlimit",
+        .caption = "Own heap budget, like V8's --max-old-space-size: "
+                   "FATAL, exit 3",
+        .wall = "FATAL: heap out of memory", .expect = "limit",
+    },
+    [RLIMIT] = {
+        .name = "rlimit", .cap_kind = "rlimit", .cap = "128M",
+        .caption = "RLIMIT_AS: malloc returns NULL, the lab says what "
+                   "failed, exit 3",
+        .wall = "limit: malloc returned NULL", .expect = "limit",
+    },
+    [KILL] = {
+        .name = "kill", .cap_kind = "kill", .cap = "192M",
+        .caption = "Watchdog over the cap: SIGKILL, no message, no last row",
+        .wall = "limit: malloc returned NULL", .expect = "killed",
+    },
+    [LAZY] = {
+        .name = "lazy", .cap_kind = "kill", .cap = "192M",
+        .caption = "Reserved, never touched: heap_total passes the cap, "
+                   "rss stays flat",
+        .wall = "limit: malloc returned NULL", .expect = "finished",
+    },
+    [MODE_COUNT] = {0},   /* the end: MODE_COUNT is the last mode + 1 */
 };
+_Static_assert(sizeof modes / sizeof modes[0] == MODE_COUNT + 1,
+               "modes[]: one entry per enum mode, then [MODE_COUNT] = {0}");
 
 /* The two sizes. The classroom one is the seed divided by five, budget
  * included, so both tables have the same shape: 8.75 arrays fit. */
@@ -79,6 +99,7 @@ static const struct lab_info lab = {
     .recap_tool = "heap_used per iteration",
     .modes = modes,
     .presets = presets,
+    .compare_columns = "heap_used_kib",   /* what a budget counts */
     .notes = "--size is the bytes of one array (a multiple of 8: the "
              "elements are 8 bytes).\nOnly --mode budget keeps a budget; "
              "the other modes ignore --max-heap.\nThe seed's run: "
@@ -141,21 +162,38 @@ int main(int argc, char **argv)
 {
     struct lab_args a;
     lab_parse(&lab, argc, argv, &a);
-    const char *mode = a.mode->name;
+    enum mode mode = (enum mode)(a.mode - modes);   /* a.mode is modes[mode] */
 
     if (a.size % 8 != 0)
         lab_usage("bad --size '%llu': the arrays hold 8-byte elements; "
                   "want a multiple of 8", (unsigned long long)a.size);
     /* Only budget keeps a budget; the other modes ignore --max-heap, so
      * that `leaklab run 2 -- --max-heap 1400M` can run every mode. */
-    if (strcmp(mode, "budget") == 0)
+    switch (mode) {
+    case BUDGET:
         heap.limit = a.max_heap;
-    bool touch = strcmp(mode, "lazy") != 0;
+        break;
+    case RLIMIT:
+    case KILL:
+    case LAZY:
+        a.max_heap = 0;      /* no budget: none in the records either */
+        break;
+    }
 
     probe_start(&lab, &a, argc, argv);
     probe_sample(0, NULL);   /* showMem() before the first useMem() */
     for (long i = 1; i <= a.iterations; i++) {
-        push(use_mem(a.size / 8, i, touch), i);
+        switch (mode) {
+        case BUDGET:   /* its budget, set above, stops it */
+        case RLIMIT:   /* no budget: a wall outside stops them */
+        case KILL:
+            push(use_mem(a.size / 8, i, true), i);
+            break;
+        case LAZY:
+            /* Reserved, never touched. */
+            push(use_mem(a.size / 8, i, false), i);
+            break;
+        }
         probe_sample(i, NULL);
     }
     probe_finish();

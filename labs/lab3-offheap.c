@@ -43,21 +43,39 @@
 #include "../harness/lab.h"
 #include "../harness/probe.h"
 
+/* Each mode is a constant in `enum mode`, an entry in modes[] and a case
+ * in every `switch (mode)` in main(), none of which has a `default:`. The
+ * compiler keeps the three in step: a constant without its case is a
+ * -Wswitch error, an entry needs its constant, and an entry past the end
+ * fails the _Static_assert. A new mode goes last, MODE_COUNT after it. */
+enum mode { OFFHEAP, HEAP, RELEASE };
+enum { MODE_COUNT = RELEASE + 1 };
+
 /* offheap's classroom cap (1 GiB) sits above its 600 MiB, on the chart:
  * the wall that would stop it. heap runs under the runner's default cap
  * (2 GiB), above the seed's 1400 MiB budget, so the budget stops it. */
 static const struct lab_mode modes[] = {
-    {"offheap", "rlimit", "1G",
-     "Buffers from mmap: rss climbs, the heap budget never sees them",
-     "limit: mmap failed", "finished"},
-    {"heap", "rlimit", NULL,
-     "The same buffers from malloc: the heap budget stops them, exit 3",
-     "FATAL: heap out of memory", "limit"},
-    {"release", "rlimit", NULL,
-     "munmap each buffer after use: rss stays flat",
-     "limit: mmap failed", "finished"},
-    {0},
+    [OFFHEAP] = {
+        .name = "offheap", .cap_kind = "rlimit", .cap = "1G",
+        .caption = "Buffers from mmap: rss climbs, the heap budget never "
+                   "sees them",
+        .wall = "limit: mmap failed", .expect = "finished",
+    },
+    [HEAP] = {
+        .name = "heap", .cap_kind = "rlimit",
+        .caption = "The same buffers from malloc: the heap budget stops "
+                   "them, exit 3",
+        .wall = "FATAL: heap out of memory", .expect = "limit",
+    },
+    [RELEASE] = {
+        .name = "release", .cap_kind = "rlimit",
+        .caption = "munmap each buffer after use: rss stays flat",
+        .wall = "limit: mmap failed", .expect = "finished",
+    },
+    [MODE_COUNT] = {0},   /* the end: MODE_COUNT is the last mode + 1 */
 };
+_Static_assert(sizeof modes / sizeof modes[0] == MODE_COUNT + 1,
+               "modes[]: one entry per enum mode, then [MODE_COUNT] = {0}");
 
 /* The two sizes. The classroom one is the seed divided by five, budget
  * included, as in lab 2: 600 MiB of buffers against a 280 MiB budget. */
@@ -82,6 +100,7 @@ static const struct lab_info lab = {
     .modes = modes,
     .presets = presets,
     .extra_columns = "external_kib",
+    .compare_columns = "heap_used_kib",   /* flat, or at the budget */
     .leak_column = "rss_kib",   /* the buffers are mmap's, not malloc's */
     .notes = "--size is the bytes of one buffer. The "
              "seed's 15 x 200 MiB needs 3 GiB, more\nthan leaklab's default "
@@ -199,22 +218,33 @@ int main(int argc, char **argv)
 {
     struct lab_args a;
     lab_parse(&lab, argc, argv, &a);
-    const char *mode = a.mode->name;
+    enum mode mode = (enum mode)(a.mode - modes);   /* a.mode is modes[mode] */
 
     heap.limit = a.max_heap;
-    bool off_heap = strcmp(mode, "heap") != 0;
 
     probe_start(&lab, &a, argc, argv);
     int64_t external_kib = 0;
     probe_sample(0, &external_kib);
     unsigned sum = 0;
     for (long i = 1; i <= a.iterations; i++) {
-        struct buffer *b = buffer_new(a.size, i, off_heap);
-        sum += checksum(b);
-        if (strcmp(mode, "release") == 0)
-            buffer_free(b);          /* used, then given back */
-        else
-            keep(b, i);              /* offheap and heap keep every one */
+        struct buffer *b;
+        switch (mode) {
+        case OFFHEAP:
+            b = buffer_new(a.size, i, true);    /* bytes from mmap */
+            sum += checksum(b);
+            keep(b, i);                         /* kept, as the seed's */
+            break;
+        case HEAP:
+            b = buffer_new(a.size, i, false);   /* bytes from the budget */
+            sum += checksum(b);
+            keep(b, i);
+            break;
+        case RELEASE:
+            b = buffer_new(a.size, i, true);
+            sum += checksum(b);
+            buffer_free(b);                     /* used, then given back */
+            break;
+        }
         external_kib = (int64_t)(external / 1024);
         probe_sample(i, &external_kib);
     }
@@ -226,7 +256,13 @@ int main(int argc, char **argv)
 
     /* offheap and heap keep their buffers to the end on purpose, as the
      * seed's `total` does. release leaves nothing behind. */
-    if (strcmp(mode, "release") == 0)
+    switch (mode) {
+    case OFFHEAP:
+    case HEAP:
+        break;
+    case RELEASE:
         free(kept);
+        break;
+    }
     return EXIT_DONE;
 }

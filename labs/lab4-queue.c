@@ -29,7 +29,9 @@
  *   shed       the same ring, but a full ring turns the new job away and
  *              counts it in `dropped` (load shedding): flat, and the loss
  *              is on the record, not silent.
- * In every mode, on every row: produced = consumed + depth + dropped.
+ * In every mode, on every row: produced = consumed + depth + dropped. The
+ * column oldest_id is the id of the oldest job still queued, the next one
+ * the consumer takes (0 when none): it shows which jobs a full queue lost.
  *
  * The clock. Wall-clock sleeps would make every run record different
  * numbers, so the main thread is the clock instead. Each tick it gives the
@@ -51,18 +53,38 @@
 #include "../harness/lab.h"
 #include "../harness/probe.h"
 
+/* Each mode is a constant in `enum mode`, an entry in modes[] and a case
+ * in every `switch` on it (the producer's, and main's), none of which has
+ * a `default:`. The compiler keeps the three in step: a constant without
+ * its case is a -Wswitch error, an entry needs its constant, and an entry
+ * past the end fails the _Static_assert. A new mode goes last, MODE_COUNT
+ * after it. */
+enum mode { UNBOUNDED, BOUNDED, SHED };
+enum { MODE_COUNT = SHED + 1 };
+
 static const struct lab_mode modes[] = {
-    {"unbounded", "rlimit", NULL,
-     "A list with no limit: every job not yet consumed stays in memory",
-     NULL, "finished"},
-    {"bounded", "rlimit", NULL,
-     "A full ring makes the producer wait (backpressure): depth <= capacity",
-     NULL, "finished"},
-    {"shed", "rlimit", NULL,
-     "A full ring turns the new job away and counts it: flat, losses visible",
-     NULL, "finished"},
-    {0},
+    [UNBOUNDED] = {
+        .name = "unbounded", .cap_kind = "rlimit",
+        .caption = "A list with no limit: every job not yet consumed stays "
+                   "in memory",
+        .expect = "finished",
+    },
+    [BOUNDED] = {
+        .name = "bounded", .cap_kind = "rlimit",
+        .caption = "A full ring makes the producer wait (backpressure): "
+                   "depth <= capacity",
+        .expect = "finished",
+    },
+    [SHED] = {
+        .name = "shed", .cap_kind = "rlimit",
+        .caption = "A full ring turns the new job away and counts it: flat, "
+                   "losses visible",
+        .expect = "finished",
+    },
+    [MODE_COUNT] = {0},   /* the end: MODE_COUNT is the last mode + 1 */
 };
+_Static_assert(sizeof modes / sizeof modes[0] == MODE_COUNT + 1,
+               "modes[]: one entry per enum mode, then [MODE_COUNT] = {0}");
 
 static const struct lab_option options[] = {
     {"produce", "N", "jobs the producer offers per tick (default 2)"},
@@ -98,8 +120,8 @@ static const struct lab_info lab = {
     .modes = modes,
     .default_size = 64 << 10,   /* 64 KiB of payload per job */
     .default_iterations = 200,  /* ticks */
-    .extra_columns = "depth\tproduced\tconsumed\tdropped",
-    .y2_columns = "depth",
+    .extra_columns = "depth\tproduced\tconsumed\tdropped\toldest_id",
+    .y2_columns = "depth,dropped",
     .options = options,
     .on_option = on_option,
 };
@@ -146,11 +168,9 @@ static unsigned long consume_job(const struct job *job)
  * The queue, shared by three threads
  * --------------------------------------------------------------------- */
 
-enum kind { UNBOUNDED, BOUNDED, SHED };
-
-/* What the three threads share. `kind` and `job_size` are set before the
- * threads start and never change; everything else is read and written
- * only while holding `lock`. */
+/* What the three threads share. `mode`, `job_size` and `ring` are set
+ * before the threads start and never change; everything else is read and
+ * written only while holding `lock`. */
 static struct queue {
     pthread_mutex_t lock;      /* one lock for all of it: simple, and the
                                   work (make, consume) is done outside it */
@@ -159,10 +179,11 @@ static struct queue {
     pthread_cond_t go;         /* both wait here for the clock's next quota */
     pthread_cond_t idle;       /* the clock waits here for both to settle */
 
-    enum kind kind;            /* which mode */
+    enum mode mode;            /* which mode */
     size_t job_size;           /* --size */
-    struct job *head, *tail;   /* unbounded: oldest first, newest last */
-    struct job **ring;         /* bounded, shed: `capacity` slots */
+    struct job *head, *tail;   /* the list, when there is no ring:
+                                  oldest first, newest last */
+    struct job **ring;         /* `capacity` slots, or NULL for a list */
     size_t first;              /* ring index of the oldest job */
     size_t depth;              /* jobs waiting, in list or ring */
 
@@ -182,10 +203,11 @@ static struct queue {
     .idle = PTHREAD_COND_INITIALIZER,
 };
 
-/* Appends a job. The caller holds the lock and has checked for room. */
+/* Appends a job and wakes the consumer. The caller holds the lock and has
+ * checked for room. */
 static void put(struct job *job)
 {
-    if (q.kind == UNBOUNDED) {
+    if (q.ring == NULL) {
         if (q.tail)
             q.tail->next = job;
         else
@@ -195,13 +217,14 @@ static void put(struct job *job)
         q.ring[(q.first + q.depth) % (size_t)capacity] = job;
     }
     q.depth++;
+    pthread_cond_signal(&q.not_empty);
 }
 
 /* Removes the oldest job. The caller holds the lock; depth > 0. */
 static struct job *take(void)
 {
     struct job *job;
-    if (q.kind == UNBOUNDED) {
+    if (q.ring == NULL) {
         job = q.head;
         q.head = job->next;
         if (q.head == NULL)
@@ -215,15 +238,46 @@ static struct job *take(void)
     return job;
 }
 
-/* A full ring. An unbounded list is never full. The caller holds the lock. */
+/* A full ring. A list is never full. The caller holds the lock. */
 static bool is_full(void)
 {
-    return q.kind != UNBOUNDED && q.depth == (size_t)capacity;
+    return q.ring != NULL && q.depth == (size_t)capacity;
+}
+
+/* The id of the oldest job still queued, or 0 for none: the next one the
+ * consumer takes. The caller holds the lock. */
+static long oldest_id(void)
+{
+    if (q.depth == 0)
+        return 0;
+    return q.ring != NULL ? q.ring[q.first]->id : q.head->id;
+}
+
+/* Backpressure: the producer waits, job in hand, until the ring has a
+ * slot. Returns false if the run stopped meanwhile. The caller holds the
+ * lock. */
+static bool wait_for_slot(void)
+{
+    while (is_full() && !q.stop) {
+        q.producer_parked = true;
+        pthread_cond_signal(&q.idle);
+        pthread_cond_wait(&q.not_full, &q.lock);
+    }
+    q.producer_parked = false;
+    return !q.stop;
 }
 
 /* ------------------------------------------------------------------------
  * The two workers
  * --------------------------------------------------------------------- */
+
+/* GCC 12's -fanalyzer (make lint) follows a `default:` that the switch in
+ * producer() does not have, and finds the job leaked there. There is no
+ * such path: q.mode is always one of the enum's. */
+#ifndef __clang__
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
 
 /* Offers a job for each unit of produce_left, as the clock hands them out.
  * Returns NULL when the run stops; exits 3 if a job cannot be made. */
@@ -242,26 +296,28 @@ static void *producer(void *unused)
         struct job *job = make_job(id, q.job_size, depth);
         pthread_mutex_lock(&q.lock);
 
-        if (q.kind == BOUNDED) {
-            /* Backpressure: wait, job in hand, until there is a slot. */
-            while (is_full() && !q.stop) {
-                q.producer_parked = true;
-                pthread_cond_signal(&q.idle);
-                pthread_cond_wait(&q.not_full, &q.lock);
-            }
-            q.producer_parked = false;
-            if (q.stop) {
-                free(job);
+        switch (q.mode) {       /* what each mode does with the job */
+        case UNBOUNDED:
+            q.produced++;        /* a list has no limit: in it goes */
+            put(job);
+            break;
+        case BOUNDED:
+            if (!wait_for_slot()) {
+                free(job);       /* the run is over: the loop ends below */
                 break;
             }
-        }
-        q.produced++;
-        if (is_full()) {         /* only shed gets here with a full ring */
-            free(job);
-            q.dropped++;
-        } else {
+            q.produced++;
             put(job);
-            pthread_cond_signal(&q.not_empty);
+            break;
+        case SHED:
+            q.produced++;
+            if (is_full()) {     /* load shedding: turn the new job away */
+                free(job);
+                q.dropped++;
+            } else {
+                put(job);
+            }
+            break;
         }
         if (--q.produce_left == 0)
             pthread_cond_signal(&q.idle);
@@ -269,6 +325,9 @@ static void *producer(void *unused)
     pthread_mutex_unlock(&q.lock);
     return NULL;
 }
+#ifndef __clang__
+#pragma GCC diagnostic pop
+#endif
 
 /* Takes up to consume_left jobs a tick, each read in full, then freed.
  * Returns NULL when the run stops. */
@@ -350,30 +409,43 @@ static void shut_down(pthread_t prod, pthread_t cons)
     free(q.ring);
 }
 
+/* A ring of --capacity empty slots. Exits 3 if calloc returns NULL. */
+static struct job **make_ring(void)
+{
+    struct job **ring = calloc((size_t)capacity, sizeof *ring);
+    if (ring == NULL)
+        lab_wall("calloc of a ring of %ld slots returned NULL", capacity);
+    return ring;
+}
+
 int main(int argc, char **argv)
 {
     struct lab_args a;
     lab_parse(&lab, argc, argv, &a);
-    const char *mode = a.mode->name;
-    q.kind = strcmp(mode, "unbounded") == 0 ? UNBOUNDED
-           : strcmp(mode, "bounded") == 0   ? BOUNDED
-                                            : SHED;
+    enum mode mode = (enum mode)(a.mode - modes);   /* a.mode is modes[mode] */
+    q.mode = mode;
     q.job_size = a.size;
-    if (q.kind != UNBOUNDED) {
-        q.ring = calloc((size_t)capacity, sizeof *q.ring);
-        if (q.ring == NULL)
-            lab_wall("calloc of a ring of %ld slots returned NULL", capacity);
+    const char *rule = "";       /* what a full queue does, for the table */
+    switch (mode) {              /* each mode's queue: a list or a ring */
+    case UNBOUNDED:
+        rule = "; no limit on the queue";
+        break;
+    case BOUNDED:
+        rule = "; a full ring blocks the producer";
+        q.ring = make_ring();
+        break;
+    case SHED:
+        rule = "; a full ring drops the new job";
+        q.ring = make_ring();
+        break;
     }
     if (!a.quiet)
         printf("%s: the producer offers %ld jobs of %.0f KiB per tick, the "
-               "consumer takes %ld%s\n", mode, produce_per_tick,
-               a.size / 1024.0, consume_per_tick,
-               q.kind == UNBOUNDED ? "; no limit on the queue"
-               : q.kind == BOUNDED ? "; a full ring blocks the producer"
-                                   : "; a full ring drops the new job");
+               "consumer takes %ld%s\n", a.mode->name, produce_per_tick,
+               a.size / 1024.0, consume_per_tick, rule);
 
     probe_start(&lab, &a, argc, argv);
-    int64_t extra[4] = {0, 0, 0, 0};
+    int64_t extra[5] = {0, 0, 0, 0, 0};
     probe_sample(0, extra);
 
     pthread_t prod, cons;
@@ -389,6 +461,7 @@ int main(int argc, char **argv)
         extra[1] = q.produced;
         extra[2] = q.consumed;
         extra[3] = q.dropped;
+        extra[4] = oldest_id();
         /* Sample while holding the lock: nothing moves until it is taken. */
         if (!a.quiet)
             printf("tick %ld: depth %zu produced %ld consumed %ld dropped "

@@ -48,18 +48,37 @@
 #include "../harness/lab.h"
 #include "../harness/probe.h"
 
+/* Each mode is a constant in `enum mode`, an entry in modes[] and a case
+ * in every `switch (mode)` in main(), none of which has a `default:`. The
+ * compiler keeps the three in step: a constant without its case is a
+ * -Wswitch error, an entry needs its constant, and an entry past the end
+ * fails the _Static_assert. A new mode goes last, MODE_COUNT after it. */
+enum mode { SLURP, STREAM, ZEROCOPY };
+enum { MODE_COUNT = ZEROCOPY + 1 };
+
 static const struct lab_mode modes[] = {
-    {"slurp", "kill", "24M",
-     "Read it all, then write: peak rss grows with the file's size", NULL,
-     "killed"},
-    {"stream", "rlimit", NULL,
-     "A 64 KiB buffer in a loop: rss flat whatever the file's size", NULL,
-     "finished"},
-    {"zerocopy", "rlimit", NULL,
-     "copy_file_range: the kernel copies, no buffer in user space", NULL,
-     "finished"},
-    {0},
+    [SLURP] = {
+        .name = "slurp", .cap_kind = "kill", .cap = "24M",
+        .caption = "Read it all, then write: peak rss grows with the file's "
+                   "size",
+        .expect = "killed",
+    },
+    [STREAM] = {
+        .name = "stream", .cap_kind = "rlimit",
+        .caption = "A 64 KiB buffer in a loop: rss flat whatever the file's "
+                   "size",
+        .expect = "finished",
+    },
+    [ZEROCOPY] = {
+        .name = "zerocopy", .cap_kind = "rlimit",
+        .caption = "copy_file_range: the kernel copies, no buffer in user "
+                   "space",
+        .expect = "finished",
+    },
+    [MODE_COUNT] = {0},   /* the end: MODE_COUNT is the last mode + 1 */
 };
+_Static_assert(sizeof modes / sizeof modes[0] == MODE_COUNT + 1,
+               "modes[]: one entry per enum mode, then [MODE_COUNT] = {0}");
 
 static const struct lab_option options[] = {
     {"buffer", "SIZE", "stream's buffer (default 64K); a row per max(1M, "
@@ -328,7 +347,7 @@ int main(int argc, char **argv)
     }
     src_path = a.positional[0];
     dst_path = a.positional[1];
-    const char *mode = a.mode->name;
+    enum mode mode = (enum mode)(a.mode - modes);   /* a.mode is modes[mode] */
 
     int in = open(src_path, O_RDONLY | O_CLOEXEC);
     if (in < 0)
@@ -353,22 +372,28 @@ int main(int argc, char **argv)
     int64_t zero[1] = {0};
     probe_sample(0, zero);
 
-    uint64_t copied;
-    if (strcmp(mode, "slurp") == 0)
+    uint64_t copied = 0;
+    const char *via = "";        /* how it copied, for the last line */
+    switch (mode) {
+    case SLURP:
         copied = copy_slurp(in, out, st.st_size);
-    else if (strcmp(mode, "stream") == 0)
+        via = "one whole-file buffer";
+        break;
+    case STREAM:
         copied = copy_stream(in, out, 0);
-    else
+        via = "read/write";
+        break;
+    case ZEROCOPY:
         copied = copy_zero(in, out, st.st_size);
+        via = copied_via;
+        break;
+    }
     final_row(copied);
     close(in);
     dest_commit(out);
     probe_finish();
     if (!a.quiet)
-        printf("%s: copied %llu bytes from %s to %s via %s\n", mode,
-               (unsigned long long)copied, src_path, dst_path,
-               strcmp(mode, "zerocopy") == 0 ? copied_via
-               : strcmp(mode, "slurp") == 0  ? "one whole-file buffer"
-                                             : "read/write");
+        printf("%s: copied %llu bytes from %s to %s via %s\n", a.mode->name,
+               (unsigned long long)copied, src_path, dst_path, via);
     return EXIT_DONE;
 }

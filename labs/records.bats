@@ -70,7 +70,7 @@ asan_second() {
     local tsv=$D/cut.tsv
     # diskfull.so: the header and rows 0 and 1 go in, row 2 only half,
     # then the disk is full.
-    LEAKLAB_DISKFULL_AFTER=3 LD_PRELOAD=$BUILD/diskfull.so ASAN_OPTIONS=$(asan_second) \
+    LEAKLAB_DISKFULL_AFTER=3 LD_PRELOAD=$(preload diskfull.so) ASAN_OPTIONS=$(asan_second) \
         run --separate-stderr "$BUILD/lab1" --quiet --tsv "$tsv" --iterations 5 --size 4K
     assert_error_line "$tsv" "No space left on device"
     assert_rows_whole "$tsv"
@@ -80,7 +80,7 @@ asan_second() {
 
 @test "a header the disk cut short leaves the TSV empty" {
     local tsv=$D/nohead.tsv
-    LEAKLAB_DISKFULL_AFTER=0 LD_PRELOAD=$BUILD/diskfull.so ASAN_OPTIONS=$(asan_second) \
+    LEAKLAB_DISKFULL_AFTER=0 LD_PRELOAD=$(preload diskfull.so) ASAN_OPTIONS=$(asan_second) \
         run --separate-stderr "$BUILD/lab1" --quiet --tsv "$tsv" --iterations 5 --size 4K
     assert_error_line "$tsv" "No space left on device"
     [[ -e $tsv && ! -s $tsv ]] || fail "$tsv holds $(stat -c %s "$tsv") bytes: $(cat "$tsv")"

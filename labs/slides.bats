@@ -9,7 +9,7 @@ load test_helper
 setup_file() {
     export SLIDES_OUT=$BATS_FILE_TMPDIR/out
     [[ -n ${LEAKLAB_SANITIZER:-} ]] && return 0   # skipped below
-    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$BUILD" \
+    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$MAKE_BUILD" \
         OUT="$SLIDES_OUT" slides >"$BATS_FILE_TMPDIR/make-slides.log" 2>&1 ||
         { cat "$BATS_FILE_TMPDIR/make-slides.log" >&3; return 1; }
 }
@@ -206,8 +206,11 @@ assert_header() {
         [[ -n $claim ]] || fail "lab $n --describe has no claim"
         assert_header "$(showcase_page $i)" "$claim" "$(describe_value "$n" "caption.$mode")" \
             "Lab $n: $title - $mode"
+        # A lab that names comparison columns (compare=) says so too.
+        local also
+        also=$(describe_value "$n" compare | sed 's/_kib//g; s/,/ /g')
         assert_header "$(compare_page $i)" "$claim" "$(describe_value "$n" takeaway)" \
-            "Lab $n: $title - rss of every mode"
+            "Lab $n: $title - rss of every mode${also:+, and $also}"
     done
 }
 
@@ -276,8 +279,8 @@ assert_header() {
             fail "page $page is not lab $n's $mode run: $text"
         [[ $text == *"$(describe_value "$n" "caption.$mode")"* ]] ||
             fail "page $page lacks the caption of $mode: $text"
-        [[ $text =~ (rlimit|kill)\ cap\ [0-9]+\ MiB|cap\ [0-9]+\ MiB\ \((rlimit|kill)\)|no\ cap ]] ||
-            fail "page $page names no cap: $text"
+        [[ $text =~ (rlimit|kill)\ cap\ [0-9]+\ MiB|cap\ [0-9]+\ MiB\ \((rlimit|kill)\)|heap\ budget\ [0-9]+\ MiB|no\ cap ]] ||
+            fail "page $page names no wall (a cap or a budget): $text"
         wall=$(describe_value "$n" "wall.$mode")
         [[ $text =~ finished|killed:|timeout:|crashed:|limit:\ exit\ 3 ||
            ( -n $wall && $text == *"$wall"* ) ]] ||

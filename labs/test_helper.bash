@@ -39,7 +39,7 @@ leaklab_load_tools() {
         bats_load_library_safe "$lib" 2>/dev/null || missing+=("$lib")
     done
     for tool in cc:clang clang:clang gnuplot:gnuplot-nox valgrind:valgrind \
-                pdfinfo:poppler-utils xmllint:libxml2-utils curl:curl \
+                pdfinfo:poppler-utils xmllint:libxml2-utils patch:patch curl:curl \
                 heaptrack:heaptrack; do
         pkg=${tool#*:}
         command -v "${tool%%:*}" >/dev/null || [[ " ${missing[*]} " == *" $pkg "* ]] ||
@@ -92,6 +92,24 @@ leaklab_build() {
 
 leaklab_load_tools
 leaklab_build
+
+# MAKE_BUILD - BUILD as the Makefile should be given it: relative to the
+# clone when it is inside it, since make cannot name a target whose path
+# holds a space, and a clone's path may.
+# shellcheck disable=SC2034  # read by the .bats files
+MAKE_BUILD=${BUILD#"$LEAKLAB_ROOT"/}
+
+# preload SO - the path to give LD_PRELOAD for build/SO. LD_PRELOAD splits
+# its list at spaces and colons, so a shim under a clone whose path holds
+# either is first copied into the test's own temporary directory.
+preload() {
+    local so=$BUILD/$1
+    if [[ $so == *[\ :]* ]]; then
+        cp -- "$so" "$BATS_TEST_TMPDIR/$1"
+        so=$BATS_TEST_TMPDIR/$1
+    fi
+    printf '%s\n' "$so"
+}
 
 # --------------------------------------------------------------------------
 # Running things

@@ -18,14 +18,16 @@ slide_left = 0.04   # the header's left edge, in screen coordinates
 fit(text, pt, em, least) = strlen(text) * em * pt <= 1180 ? pt : \
     (1180 / (strlen(text) * em) < least ? least : 1180 / (strlen(text) * em))
 
-set label 201 claim at screen slide_left, screen 0.925 left \
-    font sprintf("DejaVu Sans:Bold,%.1f", fit(claim, 40, 0.62, 28)) tc rgb "#000000" front
-set label 202 caption at screen slide_left, screen 0.845 left \
-    font sprintf(",%.1f", fit(caption, 26, 0.55, 20)) tc rgb "#222222" front
-set label 203 ttl at screen slide_left, screen 0.78 left \
-    font ",20" tc rgb "#5f5f5f" front
-# The plot starts below the header.
-set tmargin at screen 0.73
+# The header's labels, numbered from 901 (the charts use 1 to 399), as a
+# command: compare.gp clears every label before each panel and runs
+# page_header again on the first, run.gp keeps them as set here.
+slide_claim = claim; slide_caption = caption; slide_ttl = ttl
+page_header = sprintf("set label 901 slide_claim at screen %g, screen 0.925 left font 'DejaVu Sans:Bold,%.1f' tc rgb '#000000' front; ", slide_left, fit(claim, 40, 0.62, 28)) . \
+    sprintf("set label 902 slide_caption at screen %g, screen 0.845 left font ',%.1f' tc rgb '#222222' front; ", slide_left, fit(caption, 26, 0.55, 20)) . \
+    sprintf("set label 903 slide_ttl at screen %g, screen 0.78 left font ',20' tc rgb '#5f5f5f' front", slide_left)
+eval page_header
+# The plot starts below the header: slides.sh gives plot.sh --top 280,
+# the top 280 of the chart's 1080 pixels (0.26 of the page).
 
 ttl = ""
 caption = ""

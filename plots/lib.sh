@@ -150,6 +150,18 @@ tsv_check() {
     [[ -z $why ]] || { warn "$file: $why"; return 1; }
 }
 
+# tsv_comment FILE KEY - the value of the '# KEY=value' comment line above
+# FILE's header (the first one). Returns 1, printing nothing, when there
+# is none.
+tsv_comment() {
+    LIB_KEY=$2 LC_ALL=C awk '
+        !/^#/ { exit }
+        index($0, "# " ENVIRON["LIB_KEY"] "=") == 1 {
+            printf "%s", substr($0, length(ENVIRON["LIB_KEY"]) + 4); found = 1; exit
+        }
+        END { exit !found }' <"$1"
+}
+
 # tsv_header FILE - the header's column names, one a line.
 tsv_header() {
     LC_ALL=C awk '!/^#/ { gsub(/\t/, "\n"); print; exit }' <"$1"

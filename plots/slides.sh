@@ -71,7 +71,7 @@ for n in "${nums[@]}"; do
     # plot.sh draws every chart of the lab as a page with this header.
     header=$pages/header-$n.gp
     printf 'claim = %s\nload %s\n' "$(gp_str "$claim")" "'plots/header.gp'" >"$header"
-    plots/plot.sh --formats pdf --extra "$header" "$dir"
+    plots/plot.sh --formats pdf --extra "$header" --top 280 "$dir"
     for page in "$dir/$showcase.pdf" "$dir/compare.pdf"; do
         [[ -s $page ]] || die "$page: not drawn (no run of that mode?)"
         chart_pages+=("$page")

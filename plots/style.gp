@@ -13,16 +13,34 @@ okabe_blue      = "#0072B2"
 okabe_vermilion = "#D55E00"
 okabe_purple    = "#CC79A7"
 
-# Line styles 1-7 go to data series; 10 is the cap; 11 the verdict marker.
-set style line 1 lc rgb okabe_blue      lw 5 pt 7 ps 1.2
-set style line 2 lc rgb okabe_orange    lw 5 pt 5 ps 1.2
-set style line 3 lc rgb okabe_green     lw 5 pt 9 ps 1.4
-set style line 4 lc rgb okabe_purple    lw 5 pt 11 ps 1.4
-set style line 5 lc rgb okabe_skyblue   lw 5 pt 13 ps 1.4
-set style line 6 lc rgb okabe_vermilion lw 5 pt 3 ps 1.4
-set style line 7 lc rgb okabe_black     lw 5 pt 1 ps 1.4
-set style line 10 lc rgb okabe_vermilion lw 4 dt (12, 8)
-set style line 11 lc rgb okabe_black    lw 4 pt 2 ps 4
+# Line styles 1-7 go to data series; 10 is the cap, 12 the heap budget
+# (both walls: vermilion, dashed differently); 11 the end-of-run marker.
+# The run charts draw rss solid (1) and every other series over it dashed
+# (21-26), so that series that coincide still show every colour:
+# heap_total 21, heap_used 22, the lab's own memory columns 23 and 24, its
+# counts on the right axis 25 and 26 (dotted).
+# They are set again for each format (terminal_for): point sizes scale by
+# pss, since the SVG terminal draws points some 5.5 times as large as the
+# PNG one and has no pointscale of its own.
+line_styles = \
+    "set style line 1 lc rgb okabe_blue      lw 5 pt 7 ps 1.2 * pss;" . \
+    "set style line 2 lc rgb okabe_orange    lw 5 pt 5 ps 1.2 * pss;" . \
+    "set style line 3 lc rgb okabe_green     lw 5 pt 9 ps 1.4 * pss;" . \
+    "set style line 4 lc rgb okabe_purple    lw 5 pt 11 ps 1.4 * pss;" . \
+    "set style line 5 lc rgb okabe_skyblue   lw 5 pt 13 ps 1.4 * pss;" . \
+    "set style line 6 lc rgb okabe_vermilion lw 5 pt 3 ps 1.4 * pss;" . \
+    "set style line 7 lc rgb okabe_black     lw 5 pt 1 ps 1.4 * pss;" . \
+    "set style line 10 lc rgb okabe_vermilion lw 4 dt (12, 8);" . \
+    "set style line 12 lc rgb okabe_vermilion lw 4 dt (24, 8, 4, 8);" . \
+    "set style line 11 lc rgb okabe_black    lw 4 pt 2 ps 4 * pss;" . \
+    "set style line 21 lc rgb okabe_orange   lw 5 dt (14, 6);" . \
+    "set style line 22 lc rgb okabe_green    lw 5 dt (6, 4);" . \
+    "set style line 23 lc rgb okabe_purple   lw 5 dt (10, 5);" . \
+    "set style line 24 lc rgb okabe_skyblue  lw 5 dt (10, 5);" . \
+    "set style line 25 lc rgb okabe_black    lw 5 dt (3, 3);" . \
+    "set style line 26 lc rgb okabe_skyblue  lw 5 dt (3, 3)"
+pss = 1
+eval line_styles
 
 set encoding utf8
 set datafile separator "\t"
@@ -48,7 +66,10 @@ set bmargin 6.5
 # 30 pt, which pngcairo lays out at 96 dpi: 40 px tall on the 1920-wide
 # canvas, 26.7 px once the PNG is shown 1280 wide (a 1280x720 slide).
 png_terminal = 'set terminal pngcairo size 1920,1080 noenhanced font "DejaVu Sans,30" linewidth 1 background rgb "white"'
-svg_terminal = 'set terminal svg size 1920,1080 noenhanced font "DejaVu Sans,30" linewidth 1 background rgb "white"'
+# The SVG terminal takes a font's size in pixels, not points: 40 px is the
+# PNG's 30 pt, so that both show the same chart (and a test that measures
+# the SVG measures what the PNG shows).
+svg_terminal = 'set terminal svg size 1920,1080 noenhanced font "DejaVu Sans,40" linewidth 1 background rgb "white"'
 text_terminal = 'set terminal dumb size 100,32 noenhanced'
 
 # The same chart in two more sizes, scaled as a whole so it looks the same:
@@ -73,8 +94,8 @@ small_terminal = 'set terminal pngcairo size 800,450 noenhanced font "DejaVu San
 # For a format fmt ("png", "svg", "pdf" or "small"): the command that sets
 # its terminal, how much to scale the fonts a script names itself (the
 # title, the caption), and the end of the output file's name.
-terminal_for(fmt) = fmt eq "png" ? png_terminal : fmt eq "svg" ? svg_terminal : fmt eq "pdf" ? pdf_terminal : small_terminal
-font_scale(fmt) = fmt eq "pdf" ? 8.0 / 9 : fmt eq "small" ? 800.0 / 1920 : 1
+terminal_for(fmt) = (fmt eq "png" ? png_terminal : fmt eq "svg" ? svg_terminal : fmt eq "pdf" ? pdf_terminal : small_terminal) . sprintf("; pss = %g; ", fmt eq "svg" ? 11.0 / 60 : 1) . line_styles
+font_scale(fmt) = fmt eq "pdf" ? 8.0 / 9 : fmt eq "small" ? 800.0 / 1920 : fmt eq "svg" ? 4.0 / 3 : 1
 font_of(fmt, pt) = sprintf(",%.1f", pt * font_scale(fmt))
 suffix_for(fmt) = fmt eq "small" ? "-small.png" : ".".fmt
 # Which formats a script writes, unless plot.sh names others.
