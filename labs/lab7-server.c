@@ -123,7 +123,7 @@ static const struct lab_mode modes[] = {
     },
     [HIDDEN] = {
         .name = "hidden", .cap_kind = "rlimit",
-        .caption = "Ended sessions kept on an audit list until shutdown: "
+        .caption = "Logged-out sessions copied to a list freed at shutdown: "
                    "grows, yet 0 bytes lost at exit",
         .expect = "finished",
     },
@@ -147,7 +147,8 @@ _Static_assert(sizeof modes / sizeof modes[0] == MODE_COUNT + 1,
 static const struct lab_option options[] = {
     {"requests", "N", "requests per batch, one batch an iteration "
                       "(default 10)"},
-    {"ttl", "N", "fixed: a session ends N batches after login (default 5)"},
+    {"ttl", "N", "a session ends N batches after login, but in frequent "
+                 "(default 5)"},
     {"seed", "N", "seeds the traffic, and the mystery (default 1)"},
     {"port", "N", "the port on 127.0.0.1; 0 picks a free one (default 0)"},
     {"root", "DIR", "GET /static/P serves DIR/P (default: no files)"},
