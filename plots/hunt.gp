@@ -13,7 +13,9 @@ load 'plots/style.gp'
 size(row, k) = column(3 + k) / scale            # Size Delta, in unit
 bar_h = 0.8 / nint                              # each interval's bar
 bar_y(k) = $0 + (k - (nint + 1) / 2.) * bar_h   # centred on its row
-site_label(leak) = strcol(1) . (leak eq "leak?" ? "   leak?" : "") . "\n" . strcol(2)
+# A site on one line: its function, its file's name and line, leak?.
+base(path) = strstrt(path, "/") ? base(path[strstrt(path, "/") + 1:]) : path
+site_label(leak) = strcol(1) . "  " . base(strcol(2)) . (leak eq "leak?" ? "  leak?" : "")
 # Bytes as a person reads them, with their sign: "+4.88 MiB", "+113 B".
 human(b) = b == 0 ? "0" : abs(b) >= 1048576 ? sprintf("%+.2f MiB", b / 1048576.) : \
            abs(b) >= 1024 ? sprintf("%+.1f KiB", b / 1024.) : sprintf("%+d B", b)
@@ -31,25 +33,35 @@ flat = hi == 0 && lo == 0       # no site grew or shrank
 
 if (table == 0) {
     set yrange [nrows - 0.5 : -0.5]     # the first site on top
+    # Whole-number ticks, 1, 2 or 5 times a power of ten apart.
+    nice(x) = (x <= 1 ? 1 : x <= 2 ? 2 : x <= 5 ? 5 : 10)
+    raw = span / 6.
+    step = raw <= 1 ? 1 : nice(raw / 10 ** floor(log10(raw))) * 10 ** floor(log10(raw))
+    set xtics step format "%.0f"
     if (flat) {
-        set xrange [0:1]
+        set xrange [0:10]
+        set xtics 2
         set label 102 "no site changed size between snapshots" at graph 0.97, graph 0.9 right tc rgb "#5f5f5f" front
     } else {
         set xrange [lo - (lo < 0 ? 0.3 * span : 0) : hi + 0.3 * span]
     }
-    set xlabel "Size Delta (" . unit . "): bytes the site gained between snapshots"
+    set xlabel "Size Delta (" . unit . "), between snapshots"
     unset ylabel
     set ytics scale 0
     set grid xtics noytics
     set arrow 1 from first 0, graph 0 to first 0, graph 1 nohead lc rgb "#000000" lw 2 front
-    set key inside bottom right vertical Left reverse nobox
-    set lmargin 30
-    set tmargin 4
+    # The sites' names on the left, the key under the title, in one row.
+    set lmargin at screen 0.40
+    set rmargin at screen 0.95
+    set tmargin at screen 0.80
+    set key at screen 0.5, screen 0.865 center center vertical Left reverse nobox
     set style fill solid 0.9 border -1
     do for [fmt in fmts] {
         eval terminal_for(fmt)
         unset title
         set label 101 ttl at screen 0.5, screen 0.95 center font font_of(fmt, 34)
+        ytics_font = font_of(fmt, 24)
+        set ytics font ytics_font
         if (flat) { set label 102 font font_of(fmt, 28) }
         set label 100 caption at screen 0.5, screen 0.035 center font font_of(fmt, 28)
         set output out . suffix_for(fmt)

@@ -93,12 +93,13 @@ why=$(LC_ALL=C awk -F'\t' -v OFS='\t' -v nint="$nint" -v out="$rows" '
 ' <"$tsv") || why="cannot be read"
 [[ -z $why ]] || { unchart; die "$tsv: $why"; }
 
-# The unit for Size Delta and bytes: MiB when anything reaches one.
+# The unit of the chart's Size Delta axis: the largest in which the
+# largest |Size Delta| is still 5 or more, so that the axis's ticks are
+# whole numbers (MiB, KiB, or bytes). The table says each value in its own.
 unit=$(LC_ALL=C awk -F'\t' -v nint="$nint" '
-    { for (k = 4; k < 4 + nint; k++) { v = $k < 0 ? -$k : $k; if (v > m) m = v }
-      if ($(4 + 2 * nint) > b) b = $(4 + 2 * nint) }
-    END { print (m >= 1048576 || (m == 0 && b >= 1048576)) ? "MiB" : "KiB" }' "$rows")
-scale=$([[ $unit == MiB ]] && echo 1048576 || echo 1024)
+    { for (k = 4; k < 4 + nint; k++) { v = $k < 0 ? -$k : $k; if (v > m) m = v } }
+    END { print (m >= 5 * 1048576 ? "MiB" : m >= 5 * 1024 ? "KiB" : "B") }' "$rows")
+case $unit in MiB) scale=1048576 ;; KiB) scale=1024 ;; *) scale=1 ;; esac
 
 if [[ $verdict == leak ]]; then
     caption="leak? $top grew in every interval: the site to read first"
