@@ -32,7 +32,7 @@ EX_BINS  := $(patsubst labs/%.c,$(BUILD)/%,$(EX_SRCS))
 LAB_LIB  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
             $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
 # And the programs that run labs or help test them, never linked into a
-# lab: the runner (leaklab.c, quiz.c), make bench's timers (bench-probe.c,
+# lab: the runner (leaklab.c, with hunt.c and quiz.c), make bench's timers (bench-probe.c,
 # bench-run.c), and LD_PRELOAD shims for lab 5's tests (shortio.c,
 # notmpfile.c). Each takes only the parts of the library it needs.
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
@@ -41,7 +41,8 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
         fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
-        gcc shellcheck cppcheck patch redis-server libhiredis-dev
+        gcc shellcheck cppcheck patch redis-server libhiredis-dev \
+        libmicrohttpd-dev libcurl4-openssl-dev curl
 
 .PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 
@@ -57,7 +58,7 @@ $(BUILD)/harness/%.o: harness/%.c
 	@mkdir -p $(@D)
 	$(COMPILE) -c -o $@ $<
 
-$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/quiz.o $(BUILD)/harness/lab.o
+$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/hunt.o $(BUILD)/harness/quiz.o $(BUILD)/harness/lab.o
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 $(BUILD)/bench-probe: harness/bench-probe.c $(LAB_LIB)
@@ -86,6 +87,9 @@ LAB6_DEPS   := $(BUILD)/harness/redis.o $(BUILD)/hiredis-$(HIREDIS).stamp
 LAB6_FLAGS   = -lm $(if $(filter yes,$(hiredis_now)),-DLEAKLAB_HIREDIS=1 -lhiredis,-DLEAKLAB_HIREDIS=0)
 $(BUILD)/hiredis-%.stamp:
 	@mkdir -p $(@D) && rm -f $(BUILD)/hiredis-*.stamp && touch $@
+
+# Lab 7 serves HTTP with libmicrohttpd and drives itself with libcurl.
+LAB7_FLAGS := -lmicrohttpd -lcurl
 
 # build/labN from labs/labN-*.c and the lab library. A lab may add
 # LABN_DEPS, more prerequisites (the objects among them are linked in),
@@ -122,6 +126,7 @@ $(LABS): lab%: deps build
 	@$(if $(LAB$*_PREP),$(MAKE) --no-print-directory $(LAB$*_PREP))
 	@$(BUILD)/leaklab run $* --quiet --fresh $(if $(VERBOSE),--verbose) --out $(OUT)$(if $(LAB$*_ARGS), -- $(LAB$*_ARGS))
 	@plots/plot.sh $(OUT)/lab$*
+	@$(foreach m,$(LAB$*_HUNT),$(BUILD)/leaklab hunt $* --mode $(m) --quiet --out $(OUT) && plots/hunt.sh $(OUT)/lab$*/$(m)-hunt.tsv && ) :
 	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then plots/plot.sh --text $(OUT)/lab$*; fi
 	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"
 
@@ -159,6 +164,12 @@ example: deps build $(LABS)
 	done
 	@echo "example: $(foreach n,$(LAB_NUMS),plots/example-lab$(n).png) $(foreach r,$(EXAMPLE_RUNS),plots/example-$(subst /,-,$(r)).png)"
 
+# Lab 7 is hunted too: after its runs, each named class of leak under
+# leaklab hunt (memcheck's snapshots, compared), and what each hunt found
+# drawn, $(OUT)/lab7/MODE-hunt.png. A lab may set LABN_HUNT, the modes to
+# hunt.
+LAB7_HUNT := frequent occasional once hidden fixed
+
 # Lab 5 copies a file the runner does not make: generate one first.
 LAB5_INPUT := $(OUT)/lab5/input.bin
 LAB5_ARGS  := $(LAB5_INPUT) $(OUT)/lab5/copy.bin
@@ -192,19 +203,20 @@ sanitize: deps tsan
 	  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1; \
 	  $(call BATS_RUN,)
 
-# ThreadSanitizer build of lab 4 (the one lab with threads) and the
-# runner, in its own directory, and lab 4's tests against it, with its
-# challenge's (labs/challenges.bats, which skips the labs not built). Any
-# race report fails the run (exitcode 66).
+# ThreadSanitizer build of the labs with threads (lab 4's producer and
+# consumer, lab 7's server and client) and the runner, in its own
+# directory, and their tests against it, with lab 4's challenge's
+# (labs/challenges.bats, which skips the labs not built). Any race report
+# fails the run (exitcode 66).
 TSAN_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 tsan: deps
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CFLAGS='$(TSAN_CFLAGS)' \
-	  $(BUILD)/tsan/lab4 $(BUILD)/tsan/leaklab
+	  $(BUILD)/tsan/lab4 $(BUILD)/tsan/lab7 $(BUILD)/tsan/leaklab
 	@mkdir -p $(OUT)/tsan && \
 	  LEAKLAB_BUILD=$(BUILD)/tsan LEAKLAB_SANITIZER=thread \
 	  TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 	  $(BATS) --print-output-on-failure --report-formatter tap -o $(OUT)/tsan \
-	    labs/lab4-queue.bats labs/challenges.bats; rc=$$?; \
+	    labs/lab4-queue.bats labs/lab7-server.bats labs/challenges.bats; rc=$$?; \
 	  awk '/^ok .* \# skip/ { s++; next } /^ok / { p++ } /^not ok / { f++ } \
 	    END { printf "tsan: %d passed, %d failed, %d skipped\n", p, f, s }' \
 	    $(OUT)/tsan/report.tap; exit $$rc
@@ -244,7 +256,7 @@ help:
 	@echo "make memcheck   only the Valgrind leak verdicts"
 	@echo "make sanitize   the suite against an ASan+UBSan build (and make tsan)"
 	@echo "make lint       shellcheck, gcc -fanalyzer and cppcheck: every finding fails it"
-	@echo "make tsan       lab 4's tests against a ThreadSanitizer build"
+	@echo "make tsan       lab 4's and lab 7's tests against a ThreadSanitizer build"
 	@echo "make bench      speed, as ratios against a reference timed in the same run"
 	@echo "make slides     every lab, then the classroom deck: $(OUT)/slides.pdf (16:9)"
 	@echo "make massif LAB=N [MODE=M]  one mode under Valgrind massif, beside the probe"

@@ -287,6 +287,8 @@ static void print_describe(const struct lab_info *lab)
         printf("\ty2=%s", lab->y2_columns);
     if (lab->x_label)
         printf("\txlabel=%s", lab->x_label);
+    if (lab->leak_column)
+        printf("\tleak_column=%s", lab->leak_column);
     if (lab->claim)                 /* the slides' words (plots/slides.sh) */
         printf("\tclaim=%s", lab->claim);
     if (lab->recap_leak && lab->recap_fix && lab->recap_tool)

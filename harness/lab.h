@@ -94,6 +94,10 @@ struct lab_info {
                                         of its own (compare-COLUMN.png,
                                         a panel per mode), comma-separated,
                                         or NULL (lab 6's hit_rate) */
+    const char *leak_column;         /* the column the runner watches for
+                                        a leak (leak_suspected_at): NULL
+                                        for heap_used_kib; "rss_kib" for a
+                                        lab whose memory is not malloc's */
     const struct lab_option *options;/* the lab's own flags, NULL-terminated */
     /* Called for each of the lab's own flags; arg is NULL for a flag that
      * takes none. Returns false when the value is bad (lab_parse then

@@ -5,6 +5,7 @@
  *   leaklab run N|PATH [--mode M] [--cap SIZE] [--cap-kind rlimit|kill|none]
  *                 [--timeout SEC] [--out DIR] [--quiet] [-- LAB ARGS...]
  *   leaklab quiz N [--seed S] [--answer X | --show]     (quiz.c)
+ *   leaklab hunt N [--mode M] [--snapshots K | --at I,J,...] ...  (hunt.c)
  *
  * It knows nothing about any lab in advance. It finds build/labN next to
  * itself and asks each one `labN --describe` for its title, its modes, the
@@ -72,6 +73,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hunt.h"
 #include "lab.h"
 #include "quiz.h"
 
@@ -119,6 +121,7 @@ static void print_help(void)
 "Usage: leaklab list\n"
 "       leaklab run N|PATH [OPTIONS] [-- LAB-ARGS...]\n"
 "       leaklab quiz N [--seed S] [--answer X | --show]\n"
+"       leaklab hunt N [OPTIONS] [-- LAB-ARGS...]  (see leaklab hunt --help)\n"
 "\n"
 "Runs build/labN under a memory cap and records each run in\n"
 "DIR/labN/MODE.tsv (memory per iteration), DIR/labN/MODE.meta (how it\n"
@@ -721,6 +724,7 @@ struct run_result {
     uint64_t watchdog_rss;       /* what the watchdog saw, bytes, or 0 */
     double wall_ms;              /* fork to reaping */
     const char *verdict;         /* judge()'s word */
+    long suspected_at;           /* leak_suspected_at (hunt.c), or -1 */
     char message[512];           /* the last line the lab said on stderr,
                                     or "" */
 };
@@ -952,6 +956,8 @@ static void write_meta(const struct run_plan *plan, const struct run_paths *p,
     if (r->message[0])
         put_field(f, "message", r->message);
     put_field(f, "verdict", r->verdict);
+    if (r->suspected_at >= 0)    /* memwatch's 'leak': see hunt.c */
+        fprintf(f, "leak_suspected_at=%ld\n", r->suspected_at);
     commit_temp(f, tmp, p->meta);
 }
 
@@ -1006,6 +1012,8 @@ static void print_summary(const struct run_plan *plan,
                mib(plan->cap));
     else
         printf("%s", r->message[0] ? "see the log" : "no word from the lab");
+    if (r->suspected_at >= 0)    /* memwatch's 'leak' (hunt.c) */
+        printf("  leak suspected at %ld", r->suspected_at);
     if (!ok)
         printf("  (expected %s)", plan->expect);
     putchar('\n');
@@ -1079,6 +1087,9 @@ static const char *run_one(const struct run_plan *plan)
         exit(EXIT_USAGE);
     }
     r.verdict = judge(&r);
+    const char *watched = desc_get(plan->lab, "leak_column");
+    r.suspected_at = leak_suspected_at(paths.tsv,
+                                       watched ? watched : "heap_used_kib");
     last_line(paths.log, r.message, sizeof r.message);
     write_meta(plan, &paths, argv, &r);
     print_summary(plan, &r);
@@ -1588,8 +1599,8 @@ int main(int argc, char **argv)
     install_handlers();
 
     if (argc < 2)
-        usage_error("missing command: want 'list', 'run' or 'quiz' (see "
-                    "--help)");
+        usage_error("missing command: want 'list', 'run', 'hunt' or 'quiz' "
+                    "(see --help)");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         print_help();
         return EXIT_DONE;
@@ -1601,8 +1612,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "hunt") == 0)
+        return hunt_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "quiz") == 0)
         return quiz_main(argc - 1, argv + 1);
-    usage_error("unknown command '%s': want 'list', 'run' or 'quiz'",
-                argv[1]);
+    usage_error("unknown command '%s': want 'list', 'run', 'hunt' or "
+                "'quiz'", argv[1]);
 }

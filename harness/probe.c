@@ -23,6 +23,7 @@
 #else
 #define RUNNING_ON_VALGRIND 0
 #define VALGRIND_MONITOR_COMMAND(command) ((void)(command), 1)
+#define VALGRIND_PRINTF(...) 0
 #endif
 
 static struct {
@@ -35,6 +36,8 @@ static struct {
     int quiet;                /* no human table */
     struct timespec t0;       /* when probe_start ran */
     const char *vg_monitor;   /* $LEAKLAB_VG_MONITOR under Valgrind, or NULL */
+    const char *vg_at;        /* $LEAKLAB_VG_AT, or NULL: every sample */
+    long iterations;          /* --iterations, for "spread:K" */
 } P = {.statm_fd = -1, .tsv_fd = -1};
 
 static double ms_since_start(void)
@@ -89,6 +92,8 @@ void probe_start(const struct lab_info *lab, const struct lab_args *args,
 
     const char *monitor = getenv("LEAKLAB_VG_MONITOR");
     P.vg_monitor = RUNNING_ON_VALGRIND && monitor && *monitor ? monitor : NULL;
+    P.vg_at = getenv("LEAKLAB_VG_AT");
+    P.iterations = args->iterations;
 
     P.nextra = 0;
     if (lab->extra_columns && *lab->extra_columns) {
@@ -162,25 +167,48 @@ struct probe_reading probe_read(void)
     return r;
 }
 
-/* Runs $LEAKLAB_VG_MONITOR with "{iter}" replaced by iter (the first
- * one). Valgrind prints its own complaint if the command is unknown; a
- * command too long for the buffer is not run at all, rather than cut. */
+/* Is iter one of $LEAKLAB_VG_AT's iterations (see probe.h)? Every one
+ * is, without it. */
+static bool vg_due(long iter)
+{
+    long k, n = P.iterations;
+    if (P.vg_at == NULL)
+        return true;
+    if (sscanf(P.vg_at, "spread:%ld", &k) == 1)
+        return k > 0 && n / k > 0 && iter <= n && (n - iter) % (n / k) == 0 &&
+               (n - iter) / (n / k) < k;
+    for (const char *p = P.vg_at; *p; p += strcspn(p, ","), p += *p == ',')
+        if (strtol(p, NULL, 10) == iter)
+            return true;
+    return false;
+}
+
+/* Runs each line of $LEAKLAB_VG_MONITOR with "{iter}" replaced by iter
+ * (the first one). Valgrind prints its own complaint if a command is
+ * unknown; a command too long for the buffer is not run at all, rather
+ * than cut. */
 static void vg_monitor(long iter)
 {
-    char cmd[1024];
-    const char *mark = strstr(P.vg_monitor, "{iter}");
-    int len = mark ? snprintf(cmd, sizeof cmd, "%.*s%ld%s",
-                              (int)(mark - P.vg_monitor), P.vg_monitor, iter,
-                              mark + 6)
-                   : snprintf(cmd, sizeof cmd, "%s", P.vg_monitor);
-    if (len > 0 && (size_t)len < sizeof cmd)
-        (void)VALGRIND_MONITOR_COMMAND(cmd);
+    if (P.vg_at)
+        VALGRIND_PRINTF("leaklab snapshot at iteration %ld\n", iter);
+    for (const char *line = P.vg_monitor; *line; ) {
+        size_t n = strcspn(line, "\n");
+        char cmd[1024];
+        const char *mark = memmem(line, n, "{iter}", 6);
+        int len = mark ? snprintf(cmd, sizeof cmd, "%.*s%ld%.*s",
+                                  (int)(mark - line), line, iter,
+                                  (int)(line + n - mark - 6), mark + 6)
+                       : snprintf(cmd, sizeof cmd, "%.*s", (int)n, line);
+        if (len > 0 && (size_t)len < sizeof cmd)
+            (void)VALGRIND_MONITOR_COMMAND(cmd);
+        line += n + (line[n] == '\n');
+    }
 }
 
 struct probe_reading probe_sample(long iter, const int64_t *extra)
 {
     struct probe_reading r = probe_read();
-    if (P.vg_monitor)
+    if (P.vg_monitor && vg_due(iter))
         vg_monitor(iter);
     if (P.tsv_fd >= 0) {
         /* t_ms goes out as integer microseconds split in two: formatting

@@ -41,7 +41,15 @@
  * iteration: "snapshot out/lab1/retain-massif/iter-{iter}.massif" makes
  * massif take a snapshot at the very point each TSV row is written (make
  * massif), "leak_check summary increased" has memcheck report what grew
- * since the last sample. Outside Valgrind it does nothing.
+ * since the last sample. Several commands, one a line, run in turn.
+ * Outside Valgrind it does nothing.
+ *
+ * $LEAKLAB_VG_AT, if set, runs them at chosen iterations only: a list
+ * ("14,27,40"), or "spread:K", K iterations as far apart as --iterations
+ * allows, the last one last (40 iterations: 14, 27, 40). Before each, the
+ * probe writes "leaklab snapshot at iteration N" to Valgrind's log, so
+ * that a reader knows what the lines after it belong to (leaklab hunt,
+ * harness/hunt.c).
  */
 #ifndef LEAKLAB_PROBE_H
 #define LEAKLAB_PROBE_H

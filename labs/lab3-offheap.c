@@ -101,6 +101,7 @@ static const struct lab_info lab = {
     .presets = presets,
     .extra_columns = "external_kib",
     .compare_columns = "heap_used_kib",   /* flat, or at the budget */
+    .leak_column = "rss_kib",   /* the buffers are mmap's, not malloc's */
     .notes = "--size is the bytes of one buffer. The "
              "seed's 15 x 200 MiB needs 3 GiB, more\nthan leaklab's default "
              "cap (2 GiB), so give it one; leaklab refuses a cap\nlarger "

@@ -147,7 +147,7 @@ server_of() {
         if [[ -z ${LEAKLAB_SANITIZER:-} ]]; then
             # After the warm-up (the first 5 batches fill it), rss moves by
             # less than the budget.
-            assert_flat_after "$TSV" rss_kib 5 "$(kib $BUDGET)"
+            assert_flat_from "$TSV" rss_kib 5 "$(kib $BUDGET)"
         fi
     done
 }
@@ -157,7 +157,7 @@ server_of() {
     assert_success
     run assert_every_row "$TSV" "entries <= 15 && cache_kib <= $(kib $BUDGET)"
     assert_failure
-    run assert_flat_after "$TSV" rss_kib 5 "$(kib $BUDGET)"
+    run assert_flat_from "$TSV" rss_kib 5 "$(kib $BUDGET)"
     assert_failure
 }
 
@@ -224,7 +224,7 @@ server_of() {
     run_lab 6 --mode redis --iterations $ITERS $RARGS
     assert_success
     assert_every_row "$TSV" "cache_kib == 0"
-    [[ -n ${LEAKLAB_SANITIZER:-} ]] || assert_flat_after "$TSV" rss_kib 1 512
+    [[ -n ${LEAKLAB_SANITIZER:-} ]] || assert_flat_from "$TSV" rss_kib 1 512
     # 10 keys of 16 KiB a batch pass 2 MiB early: then the server evicts.
     assert_every_row "$TSV" "iter < 20 || (evicted_keys > 0 && used_memory_kib <= 2048)"
     (( $(last_value "$TSV" evicted_keys) == $(sum "$TSV" evictions) )) ||

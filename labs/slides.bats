@@ -96,12 +96,26 @@ assert_header() {
 @test "make slides writes slides.pdf: a title page, how to read, two pages per lab, a closing page" {
     skip_without_deck
     [ -s "$DECK" ] || fail "no $DECK"
-    local labs pages
+    local labs pages hunts=0 n
     labs=$(lab_numbers | grep -c .)
     pages=$(pdf_pages "$DECK")
     (( labs >= 1 )) || fail "leaklab list found no labs"
-    (( pages == 3 + 2 * labs )) ||
-        fail "$pages pages for $labs labs; expected $(( 3 + 2 * labs ))"
+    # A lab whose showcase make hunted (lab 7) has a third page: its table.
+    for n in $(lab_numbers); do
+        [[ ! -e $SLIDES_OUT/lab$n/$(describe_value "$n" showcase)-hunt.tsv ]] || hunts=$((hunts + 1))
+    done
+    (( pages == 3 + 2 * labs + hunts )) ||
+        fail "$pages pages for $labs labs and $hunts hunts; expected $(( 3 + 2 * labs + hunts ))"
+}
+
+@test "the slides show the frequent hunt's table: session_new first, marked leak?" {
+    skip_without_deck
+    [[ -e $SLIDES_OUT/lab7/frequent-hunt.tsv ]] || skip "no lab 7 in this deck"
+    local text
+    text=$(pdftotext -layout "$DECK" - | grep -A20 'frequent, heap snapshots compared')
+    [[ $text == *"session_new"*"leak?"* ]] || fail "no hunt table page: $text"
+    [[ $(grep -m1 -E '^ *[a-z_(]' <<<"$(sed -n '/^ *site/,$p' <<<"$text" | sed 1d)") == *session_new* ]] ||
+        fail "session_new is not the table's first row: $text"
 }
 
 @test "every page of the deck is 16:9" {
@@ -300,6 +314,7 @@ assert_header() {
     for n in $(lab_numbers); do
         want=$(describe_value "$n" xlabel)
         for svg in "$SLIDES_OUT/lab$n"/*.svg; do
+            [[ $svg != *-hunt.svg ]] || continue   # a row per site, not per iteration
             grep -qF ">${want:-iteration}<" "$svg" ||
                 fail "$svg: no x axis named '${want:-iteration}'"
         done

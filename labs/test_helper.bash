@@ -39,7 +39,8 @@ leaklab_load_tools() {
         bats_load_library_safe "$lib" 2>/dev/null || missing+=("$lib")
     done
     for tool in cc:clang clang:clang gnuplot:gnuplot-nox valgrind:valgrind \
-                pdfinfo:poppler-utils xmllint:libxml2-utils patch:patch; do
+                pdfinfo:poppler-utils xmllint:libxml2-utils patch:patch curl:curl \
+                heaptrack:heaptrack; do
         pkg=${tool#*:}
         command -v "${tool%%:*}" >/dev/null || [[ " ${missing[*]} " == *" $pkg "* ]] ||
             missing+=("$pkg")
@@ -237,16 +238,16 @@ meta_value() {
     sed -n "s/^$2=//p" "$1" | head -n 1
 }
 
-# tsv_stats FILE COLUMN - "rows first last min max slope" over the rows
-# from iteration 1 on (iteration 0 is the baseline before any work);
-# slope is the least-squares growth per iteration.
+# tsv_stats FILE COLUMN [FROM] - "rows first last min max slope" over the
+# rows from iteration FROM on (default 1: iteration 0 is the baseline
+# before any work); slope is the least-squares growth per iteration.
 tsv_stats() {
-    awk -F'\t' -v want="$2" '
+    awk -F'\t' -v want="$2" -v from="${3:-1}" '
         /^#/ { next }
         !hdr { for (i = 1; i <= NF; i++) { if ($i == want) c = i; if ($i == "iter") it = i }
                if (!c) { print "no column " want > "/dev/stderr"; exit 1 }
                hdr = 1; next }
-        NR && $it >= 1 {
+        NR && $it >= from + 0 {
             x = $it; y = $c; n++
             if (n == 1) { first = y; min = y; max = y }
             last = y; if (y < min) min = y; if (y > max) max = y
@@ -302,15 +303,24 @@ assert_flat() {
         fail "$2 moves by $((max - min)) KiB (from $min to $max); expected at most $3 (over $n rows of $1)"
 }
 
-# assert_flat_after FILE COLUMN ITER TOL_KIB - from iteration ITER on
-# (a warm-up before it), the column stays within TOL_KIB of itself.
-assert_flat_after() {
-    local min max
-    read -r min max < <(paste <(tsv_column "$1" iter) <(tsv_column "$1" "$2") |
-        awk -v from="$3" '$1 >= from { if (!n++ || $2 < min) min = $2; if ($2 > max) max = $2 }
-                          END { print min + 0, max + 0 }')
+# assert_flat_from FILE COLUMN FROM TOL_KIB - as assert_flat, over the rows
+# from iteration FROM on: for a run that fills up first (a warm-up), then
+# holds.
+assert_flat_from() {
+    local n min max
+    read -r n _ _ min max _ < <(tsv_stats "$1" "$2" "$3")
+    [[ $n -gt 0 ]] || fail "$1 has no rows from iteration $3 on"
     (( max - min <= $4 )) ||
-        fail "$2 moves by $((max - min)) KiB (from $min to $max) from iteration $3 on; expected at most $4 ($1)"
+        fail "$2 moves by $((max - min)) KiB (from $min to $max) from iteration $3 on; expected at most $4 (over $n rows of $1)"
+}
+
+# assert_slope_from FILE COLUMN FROM LO_KIB HI_KIB - growth per iteration
+# (least-squares) over the rows from iteration FROM on lies in [LO, HI].
+assert_slope_from() {
+    local n slope
+    read -r n _ _ _ _ slope < <(tsv_stats "$1" "$2" "$3")
+    awk -v s="$slope" -v lo="$4" -v hi="$5" 'BEGIN { exit !(s >= lo && s <= hi) }' ||
+        fail "$2 grows by $slope KiB per iteration from iteration $3 on; expected between $4 and $5 (over $n rows of $1)"
 }
 
 # assert_growth_below FILE COLUMN KIB - last row minus the baseline row

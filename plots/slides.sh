@@ -8,7 +8,9 @@
 #      (plots/howto.gp)
 #   then, per lab, two pages, each titled with the lab's claim:
 #      its showcase, the run that tells the story best, then its
-#      comparison, every mode's rss: the leak beside its fixes
+#      comparison, every mode's rss: the leak beside its fixes; and, for
+#      a lab whose showcase was hunted (lab 7), the hunt's table
+#      (plots/hunt.sh --table)
 #   last  one line per lab, the leak, its fix and the tool that shows it,
 #      and a pointer to LESSONS.md (plots/recap.gp)
 #
@@ -74,6 +76,12 @@ for n in "${nums[@]}"; do
         [[ -s $page ]] || die "$page: not drawn (no run of that mode?)"
         chart_pages+=("$page")
     done
+    # A lab whose showcase was hunted (make lab7 hunts lab 7's) gets the
+    # hunt's table as a third page: the snapshots compared.
+    if [[ -e $dir/$showcase-hunt.tsv ]]; then
+        plots/hunt.sh --table --formats pdf "$dir/$showcase-hunt.tsv"
+        chart_pages+=("$dir/$showcase-hunt-table.pdf")
+    fi
     title_lines+=("Lab $n" "$title")
     if leak=$(meta_get "$dir/lab.meta" recap.leak) && fix=$(meta_get "$dir/lab.meta" recap.fix) &&
        tool=$(meta_get "$dir/lab.meta" recap.tool); then
