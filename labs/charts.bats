@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # The charts a teacher projects: each shows the wall its lesson is about,
 # no mode hidden under another, no label on a line. Every lab is run once,
-# at classroom sizes, in setup_file, and its charts drawn (make labN); the
-# tests read the SVGs and the text charts those records give.
+# at classroom sizes, and its charts drawn (classroom_out, shared with
+# slides.bats); the tests read the SVGs and the text charts those records
+# give.
 #
 # The SVG checks measure what the PNG shows: style.gp draws the SVG at the
 # PNG's sizes (a 30 pt font is 40 px in both), and a text's box is worked
@@ -11,13 +12,9 @@
 load test_helper
 
 setup_file() {
-    export CHARTS_OUT=$BATS_FILE_TMPDIR/out
-    [[ -n ${LEAKLAB_SANITIZER:-} ]] && return 0   # skipped below
-    local labs
-    mapfile -t labs < <("$BUILD/leaklab" list | cut -f1)
-    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$BUILD" OUT="$CHARTS_OUT" \
-        TEXT_CHARTS=no "${labs[@]}" >"$BATS_FILE_TMPDIR/make.log" 2>&1 ||
-        { cat "$BATS_FILE_TMPDIR/make.log" >&3; return 1; }
+    export CHARTS_OUT=$BATS_FILE_TMPDIR/out   # skipped below
+    [[ -n ${LEAKLAB_SANITIZER:-} ]] && return 0
+    CHARTS_OUT=$(classroom_out) || return 1   # make slides: every lab, charted
 }
 
 setup() {

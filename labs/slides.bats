@@ -7,11 +7,9 @@
 load test_helper
 
 setup_file() {
-    export SLIDES_OUT=$BATS_FILE_TMPDIR/out
-    [[ -n ${LEAKLAB_SANITIZER:-} ]] && return 0   # skipped below
-    make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$MAKE_BUILD" \
-        OUT="$SLIDES_OUT" slides >"$BATS_FILE_TMPDIR/make-slides.log" 2>&1 ||
-        { cat "$BATS_FILE_TMPDIR/make-slides.log" >&3; return 1; }
+    export SLIDES_OUT=$BATS_FILE_TMPDIR/out   # skipped below
+    [[ -n ${LEAKLAB_SANITIZER:-} ]] && return 0
+    SLIDES_OUT=$(classroom_out) || return 1
 }
 
 setup() {

@@ -99,6 +99,24 @@ leaklab_build
 # shellcheck disable=SC2034  # read by the .bats files
 MAKE_BUILD=${BUILD#"$LEAKLAB_ROOT"/}
 
+# classroom_out - every lab run at classroom sizes and the deck drawn
+# (make slides), once per bats run, into a directory the test files that
+# read charts share (slides.bats, charts.bats): running every lab is the
+# slowest thing the suite does, and its records are only read. Prints the
+# directory; fails, with make's output on fd 3, if make fails.
+classroom_out() {
+    local dir=$BATS_RUN_TMPDIR/classroom
+    (
+        flock 9
+        [[ -e $dir/.done ]] && exit 0
+        rm -rf "$dir"
+        make -s --no-print-directory -C "$LEAKLAB_ROOT" BUILD="$MAKE_BUILD" \
+            OUT="$dir" slides >"$dir.log" 2>&1 || { cat "$dir.log" >&3; exit 1; }
+        touch "$dir/.done"
+    ) 9>"$BATS_RUN_TMPDIR/classroom.lock" || return 1
+    printf '%s\n' "$dir"
+}
+
 # preload SO - the path to give LD_PRELOAD for build/SO. LD_PRELOAD splits
 # its list at spaces and colons, so a shim under a clone whose path holds
 # either is first copied into the test's own temporary directory.
