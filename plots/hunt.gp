@@ -19,7 +19,7 @@ site_label(leak) = strcol(1) . "  " . base(strcol(2)) . (leak eq "leak?" ? "  le
 # Bytes as a person reads them, with their sign: "+4.88 MiB", "+113 B".
 human(b) = b == 0 ? "0" : abs(b) >= 1048576 ? sprintf("%+.2f MiB", b / 1048576.) : \
            abs(b) >= 1024 ? sprintf("%+.1f KiB", b / 1024.) : sprintf("%+d B", b)
-value_label(v) = v == 0 ? "" : " " . human(v * scale)
+value_label(v) = v == 0 ? "" : human(v * scale)   # right of the bar, or of 0
 
 # The x range: every bar, 0 included, with room for the value labels.
 lo = 0; hi = 0
@@ -68,8 +68,8 @@ if (table == 0) {
         plot rows using (0):0:ytic(site_label(strcol(3))) with points ps 0 notitle, \
              for [k=1:nint] rows using (size(0, k) == 0 ? NaN : size(0, k) / 2):(bar_y(k)):(abs(size(0, k)) / 2):(bar_h / 2) \
                  with boxxyerror ls k title spans[k], \
-             for [k=1:nint] rows using (size(0, k)):(bar_y(k)):(value_label(size(0, k))) \
-                 with labels left font font_of(fmt, 22) notitle
+             for [k=1:nint] rows using (size(0, k) > 0 ? size(0, k) : 0):(bar_y(k)):(value_label(size(0, k))) \
+                 with labels left offset 0.6, 0 font font_of(fmt, 22) notitle
         unset output
     }
 } else {
