@@ -205,6 +205,28 @@ inputs_5() {
     what=manifest outname=manifest unit="MiB read" kind=peak budget=2048
 }
 
+# ex6: 20000 quote requests; the first 400 bring 400 products, then one
+# request in eight a new one, the rest skewed toward the oldest (hot)
+# products. The quotes awk works out from each product's price sheet.
+inputs_6() {
+    awk 'BEGIN {
+        x = 6060
+        for (i = 1; i <= 20000; i++) {
+            x = (x * 69069 + 1) % 4294967296
+            if (n < 400 || int(x / 65536) % 8 == 0) id = ++n
+            else { x = (x * 69069 + 1) % 4294967296; u = int(x / 65536) / 65536; id = 1 + int(n * u * u * u) }
+            x = (x * 69069 + 1) % 4294967296
+            printf "sku-%06d %d\n", id, 1 + int(x / 65536) % 600
+        }
+    }' >"$1/$name.requests"
+    awk '{ id = substr($1, 5) + 0; q = $2; base = (id * 7919) % 90000 + 1000
+           u = base - int(base * (q < 512 ? q : 511) / 2048); t = u * q
+           printf "%s %d %d.%02d %d.%02d\n", $1, q, int(u / 100), u % 100, int(t / 100), t % 100 }' \
+        "$1/$name.requests" >"$1/$name.expected"
+    args=("$1/$name.requests" @OUTPUT@)
+    what=quotes outname=quotes.txt unit="1000 requests" kind=growth budget=64
+}
+
 # --- running one program --------------------------------------------------------
 
 # run_program PATH RECORDS OUTPUT - PATH under the runner, quiet, its records
