@@ -227,6 +227,42 @@ inputs_6() {
     what=quotes outname=quotes.txt unit="1000 requests" kind=growth budget=64
 }
 
+# ex7: 20000 requests: logins (one in eight with a wrong password),
+# pages and logouts of recent sessions. The replies awk works out, with
+# sessions that end at logout or TTL (300) requests after login, and
+# the shutdown report.
+inputs_7() {
+    awk 'BEGIN {
+        x = 7070
+        for (i = 1; i <= 20000; i++) {
+            x = (x * 69069 + 1) % 4294967296; r = int(x / 65536) % 10
+            x = (x * 69069 + 1) % 4294967296; a = int(x / 65536)
+            if (r < 3 || n == 0) {
+                x = (x * 69069 + 1) % 4294967296; ok = int(x / 65536) % 8 != 0
+                printf "login u%d %s\n", 1 + a % 300, ok ? "open-sesame" : "let-me-in"
+                n += ok
+            } else if (r == 3) {
+                s = n - a % 20; printf "logout %d\n", s < 1 ? 1 : s
+            } else {
+                s = n - a % 100; printf "page %d\n", s < 1 ? 1 : s
+            }
+        }
+    }' >"$1/$name.requests"
+    awk 'BEGIN { longest = -1 }
+         { i = NR; live = ($2 in user) && !(($2) in gone) && i - born[$2] < 300 }
+         $1 == "login" && $3 != "open-sesame" { print "403 login " $2; next }
+         $1 == "login" { n++; user[n] = $2; born[n] = i; print "200 login " $2 " sid=" n; next }
+         $1 == "page" { print (live ? "200 hello " user[$2] : "401 page " $2); next }
+         $1 == "logout" && !live { print "401 logout " $2; next }
+         $1 == "logout" { print "200 bye " user[$2]; gone[$2] = 1; logouts++
+                          if (i - born[$2] > longest) { longest = i - born[$2]; who = user[$2] } }
+         END { if (logouts) printf "logouts %d, longest session %d requests (%s)\n", logouts, longest, who
+               else print "logouts 0" }' \
+        "$1/$name.requests" >"$1/$name.expected"
+    args=("$1/$name.requests" @OUTPUT@)
+    what=replies outname=replies.txt unit="1000 requests" kind=growth budget=64
+}
+
 # --- running one program --------------------------------------------------------
 
 # run_program PATH RECORDS OUTPUT - PATH under the runner, quiet, its records
