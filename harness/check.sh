@@ -309,7 +309,7 @@ fi
 
 # criterion NAME MEASURED WANTED VERDICT - one line of the report.
 criterion() {
-    printf '  %-7s %-44s %-40s %s\n' "$1" "$2" "$3" "$4"
+    printf '  %-7s %-44s %-42s %s\n' "$1" "$2" "$3" "$4"
 }
 
 # The run: how it ended.
