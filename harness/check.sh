@@ -205,6 +205,64 @@ inputs_5() {
     what=manifest outname=manifest unit="MiB read" kind=peak budget=2048
 }
 
+# ex6: 20000 quote requests; the first 400 bring 400 products, then one
+# request in eight a new one, the rest skewed toward the oldest (hot)
+# products. The quotes awk works out from each product's price sheet.
+inputs_6() {
+    awk 'BEGIN {
+        x = 6060
+        for (i = 1; i <= 20000; i++) {
+            x = (x * 69069 + 1) % 4294967296
+            if (n < 400 || int(x / 65536) % 8 == 0) id = ++n
+            else { x = (x * 69069 + 1) % 4294967296; u = int(x / 65536) / 65536; id = 1 + int(n * u * u * u) }
+            x = (x * 69069 + 1) % 4294967296
+            printf "sku-%06d %d\n", id, 1 + int(x / 65536) % 600
+        }
+    }' >"$1/$name.requests"
+    awk '{ id = substr($1, 5) + 0; q = $2; base = (id * 7919) % 90000 + 1000
+           u = base - int(base * (q < 512 ? q : 511) / 2048); t = u * q
+           printf "%s %d %d.%02d %d.%02d\n", $1, q, int(u / 100), u % 100, int(t / 100), t % 100 }' \
+        "$1/$name.requests" >"$1/$name.expected"
+    args=("$1/$name.requests" @OUTPUT@)
+    what=quotes outname=quotes.txt unit="1000 requests" kind=growth budget=64
+}
+
+# ex7: 20000 requests: logins (one in eight with a wrong password),
+# pages and logouts of recent sessions. The replies awk works out, with
+# sessions that end at logout or TTL (300) requests after login, and
+# the shutdown report.
+inputs_7() {
+    awk 'BEGIN {
+        x = 7070
+        for (i = 1; i <= 20000; i++) {
+            x = (x * 69069 + 1) % 4294967296; r = int(x / 65536) % 10
+            x = (x * 69069 + 1) % 4294967296; a = int(x / 65536)
+            if (r < 3 || n == 0) {
+                x = (x * 69069 + 1) % 4294967296; ok = int(x / 65536) % 8 != 0
+                printf "login u%d %s\n", 1 + a % 300, ok ? "open-sesame" : "let-me-in"
+                n += ok
+            } else if (r == 3) {
+                s = n - a % 20; printf "logout %d\n", s < 1 ? 1 : s
+            } else {
+                s = n - a % 100; printf "page %d\n", s < 1 ? 1 : s
+            }
+        }
+    }' >"$1/$name.requests"
+    awk 'BEGIN { longest = -1 }
+         { i = NR; live = ($2 in user) && !(($2) in gone) && i - born[$2] < 300 }
+         $1 == "login" && $3 != "open-sesame" { print "403 login " $2; next }
+         $1 == "login" { n++; user[n] = $2; born[n] = i; print "200 login " $2 " sid=" n; next }
+         $1 == "page" { print (live ? "200 hello " user[$2] : "401 page " $2); next }
+         $1 == "logout" && !live { print "401 logout " $2; next }
+         $1 == "logout" { print "200 bye " user[$2]; gone[$2] = 1; logouts++
+                          if (i - born[$2] > longest) { longest = i - born[$2]; who = user[$2] } }
+         END { if (logouts) printf "logouts %d, longest session %d requests (%s)\n", logouts, longest, who
+               else print "logouts 0" }' \
+        "$1/$name.requests" >"$1/$name.expected"
+    args=("$1/$name.requests" @OUTPUT@)
+    what=replies outname=replies.txt unit="1000 requests" kind=growth budget=64
+}
+
 # --- running one program --------------------------------------------------------
 
 # run_program PATH RECORDS OUTPUT - PATH under the runner, quiet, its records
@@ -251,7 +309,7 @@ fi
 
 # criterion NAME MEASURED WANTED VERDICT - one line of the report.
 criterion() {
-    printf '  %-7s %-44s %-40s %s\n' "$1" "$2" "$3" "$4"
+    printf '  %-7s %-44s %-42s %s\n' "$1" "$2" "$3" "$4"
 }
 
 # The run: how it ended.

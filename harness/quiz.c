@@ -8,7 +8,8 @@
  * As OSTEP's homework simulators do with -s SEED and -c, a seed draws the
  * sizes of a small run of lab N, and the student predicts one number the
  * run will record (lab 2: the iteration at which the budget kills it;
- * lab 4: the queue's depth after T ticks; ...). Then the run decides.
+ * lab 4: the queue's depth after T ticks; lab 6: the cache's entries;
+ * lab 7: the server's sessions; ...). Then the run decides.
  *
  * The seed is a name or a number. Its default is the user name, so that
  * one command on the board gives every student in the room numbers of
@@ -17,7 +18,7 @@
  * integers: no rand(), nothing read from the machine, so the same seed
  * prints the same bytes on every machine.
  *
- * The answer comes from a run, never from a formula: labs 2 to 5 run
+ * The answer comes from a run, never from a formula: labs 2 to 7 run
  * through the runner (this same binary, `leaklab run`: capped, dying
  * with us) into a temporary directory of our own, and the answer is read
  * from the records it writes (the TSV's columns, the .meta's peak and
@@ -52,7 +53,7 @@
 #include "lab.h"
 #include "quiz.h"
 
-#define NLABS 5            /* quizzes for labs 1 to NLABS */
+#define NLABS 7            /* quizzes for labs 1 to NLABS */
 #define SEED_MAX 64        /* bytes in a seed */
 #define RUN_TIMEOUT_S 30   /* the runner kills a lab after this */
 #define CHILD_TIMEOUT_S 60 /* we kill anything we started after this */
@@ -131,7 +132,7 @@ static void print_help(void)
 "The same seed prints the same scenario on every machine. Each question\n"
 "states its tolerance: exact for what the rules decide, a little either\n"
 "way for rss. The runs are small (a few MiB, well under a second each):\n"
-"labs 2 to 5 run through the runner, capped and dying with it, lab 1\n"
+"labs 2 to 7 run through the runner, capped and dying with it, lab 1\n"
 "under Valgrind; their records go to a temporary directory that is\n"
 "removed at exit (also on Ctrl-C).\n"
 "\n"
@@ -227,6 +228,10 @@ struct scenario {
     long capacity;            /* --capacity (lab 4) */
     uint64_t file;            /* the input's bytes (lab 5) */
     uint64_t buffer;          /* --buffer (lab 5) */
+    long requests;            /* --requests: a batch's (labs 6, 7) */
+    long new_keys;            /* --new-keys (lab 6) */
+    long max_entries;         /* --max-entries (lab 6's limit) */
+    long ttl;                 /* --ttl, in batches (lab 7) */
 };
 
 /* An argument vector built piece by piece, with room for its strings. */
@@ -1384,6 +1389,215 @@ static void run5(const struct scenario *s, struct result *r)
 }
 
 /* ------------------------------------------------------------------------
+ * Lab 6: how many entries does the cache hold after batch T?
+ *
+ * The key space grows by --new-keys a batch, each new key asked for once
+ * as it arrives (a miss, stored); every other lookup draws a key already
+ * seen, so a hit or a miss of a key that was evicted. unbounded never
+ * evicts: T x new keys. limit evicts one entry per insertion past
+ * --max-entries: min(M, T x new keys). The stream does not change that:
+ * exact. (The redis mode is not asked: it needs a server.)
+ * --------------------------------------------------------------------- */
+
+static const char *const modes6[] = {"unbounded", "limit"};
+
+/* limit twice as often as unbounded: its bound is the interesting part. */
+static void draw6(struct scenario *s, uint64_t *state)
+{
+    s->mode = modes6[draw(state, 0, 2) == 0 ? 0 : 1];
+    s->size = KIB * (uint64_t)draw(state, 1, 16);
+    s->requests = draw(state, 50, 300);
+    s->new_keys = draw(state, 3, 40);
+    s->max_entries = draw(state, 20, 400);
+    s->iterations = draw(state, 3, 30);
+}
+
+static void args6(const struct scenario *s, struct args *a)
+{
+    add(a, "--size");
+    add_size(a, s->size);
+    add(a, "--requests");
+    add(a, "%ld", s->requests);
+    add(a, "--new-keys");
+    add(a, "%ld", s->new_keys);
+    if (strcmp(s->mode, "limit") == 0) {
+        add(a, "--max-entries");
+        add(a, "%ld", s->max_entries);
+    }
+    add(a, "--iterations");
+    add(a, "%ld", s->iterations);
+}
+
+static void print6(const struct scenario *s)
+{
+    struct args a = {.n = 0};
+    add(&a, "build/leaklab");
+    add_runner_options(&a, s);
+    add(&a, "--");
+    args6(s, &a);
+    printf("The run:\n");
+    print_command(&a);
+    putchar('\n');
+    paragraph("Each batch is --requests lookups (%ld). The key space grows "
+              "by --new-keys (%ld) a batch, and each new key is asked for "
+              "once as it arrives: a miss, whose value is computed and "
+              "stored. Every other lookup asks for a key already seen. %s",
+              s->requests, s->new_keys,
+              strcmp(s->mode, "limit") == 0
+                  ? "Mode limit holds at most --max-entries entries: a "
+                    "full map evicts its oldest insertion to store a new "
+                    "one."
+                  : "Mode unbounded never evicts anything.");
+    putchar('\n');
+    paragraph("Question: how many entries does the cache hold after batch "
+              "%ld (the entries column of the last row)?", s->iterations);
+    paragraph("Answer with a whole number. The tolerance is 0: the rules "
+              "decide it, whatever the request stream draws.");
+}
+
+/* Runs the mode through the runner; the answer is the last row's
+ * entries, which must be batch T's. */
+static void run6(const struct scenario *s, struct result *r)
+{
+    static struct args a;
+    a.n = 0;
+    args6(s, &a);
+    run_through_runner(s, &a, &s->mode, 1);
+    char meta[PATH_MAX], tsv[PATH_MAX];
+    record(meta, sizeof meta, s, s->mode, "meta");
+    record(tsv, sizeof tsv, s, s->mode, "tsv");
+    long long batch = tsv_last(tsv, "iter");
+    if (!meta_verdict(meta, "finished") || batch != s->iterations)
+        quiz_error("%s: the run stopped at batch %lld of %ld; nothing to "
+                   "judge", meta, batch, s->iterations);
+    long long entries = tsv_last(tsv, "entries");
+    long long evictions = tsv_last(tsv, "evictions");
+    r->value = (double)entries;
+    snprintf(r->answer, sizeof r->answer, "%lld", entries);
+    snprintf(r->measured, sizeof r->measured, "after batch %lld the cache "
+             "held %lld entries", batch, entries);
+    long seen = s->new_keys * s->iterations;
+    if (strcmp(s->mode, "unbounded") == 0)
+        why(r, "nothing is evicted, so every key ever seen stays: %ld new "
+            "keys a batch x %ld batches = %ld", s->new_keys, s->iterations,
+            seen);
+    else if (seen <= s->max_entries)
+        why(r, "%ld keys seen (%ld x %ld) fit under --max-entries %ld: "
+            "nothing evicted yet", seen, s->new_keys, s->iterations,
+            s->max_entries);
+    else
+        why(r, "%ld keys seen (%ld x %ld), but the map is full at "
+            "--max-entries %ld: each new key past it evicted the oldest "
+            "(%lld evictions in the last batch)", seen, s->new_keys,
+            s->iterations, s->max_entries, evictions);
+}
+
+/* ------------------------------------------------------------------------
+ * Lab 7: how many sessions does the server hold after batch T?
+ *
+ * A batch of R requests has R x 3 / 10 logins (at least 1) and R / 10
+ * logouts, each of a session the batch made. frequent keeps every
+ * session (logout only marks it): T x logins. hidden and fixed end a
+ * session at logout, or --ttl batches after its login: (logins -
+ * logouts) x min(T, ttl). The lab's rules make the table's size exact.
+ * --------------------------------------------------------------------- */
+
+static const char *const modes7[] = {"frequent", "hidden", "fixed"};
+
+static void draw7(struct scenario *s, uint64_t *state)
+{
+    s->mode = modes7[draw(state, 0, 2)];
+    s->size = 4 * KIB;
+    s->requests = draw(state, 10, 40);
+    s->ttl = draw(state, 2, 8);
+    s->iterations = draw(state, 3, 16);
+}
+
+static void args7(const struct scenario *s, struct args *a)
+{
+    add(a, "--size");
+    add_size(a, s->size);
+    add(a, "--requests");
+    add(a, "%ld", s->requests);
+    add(a, "--ttl");
+    add(a, "%ld", s->ttl);
+    add(a, "--iterations");
+    add(a, "%ld", s->iterations);
+}
+
+/* A batch's logins and logouts, as lab 7 counts them. */
+static long logins7(const struct scenario *s)
+{
+    return s->requests * 3 / 10 > 0 ? s->requests * 3 / 10 : 1;
+}
+
+static void print7(const struct scenario *s)
+{
+    static const char *const rule[] = {
+        "keeps every session in its table: a logout only marks it "
+        "logged out (--ttl does not apply to this mode).",
+        "ends a session at its logout, or --ttl batches after its "
+        "login, and takes it out of the table (a logout first copies it "
+        "to an audit list, which is not the table).",
+        "ends a session at its logout, or --ttl batches after its "
+        "login, and takes it out of the table.",
+    };
+    int m = 0;
+    while (m < 2 && strcmp(modes7[m], s->mode) != 0)
+        m++;
+    struct args a = {.n = 0};
+    add(&a, "build/leaklab");
+    add_runner_options(&a, s);
+    add(&a, "--");
+    args7(s, &a);
+    printf("The run:\n");
+    print_command(&a);
+    putchar('\n');
+    paragraph("Each batch is --requests requests (%ld) to the server: %ld "
+              "of them log a new user in, %ld log out a session that the "
+              "same batch made, and the rest are page views and failed "
+              "logins, which make no session. Mode %s %s", s->requests,
+              logins7(s), s->requests / 10, s->mode, rule[m]);
+    putchar('\n');
+    paragraph("Question: how many sessions does the server's table hold "
+              "after batch %ld (the sessions column of the last row)?",
+              s->iterations);
+    paragraph("Answer with a whole number. The tolerance is 0: the lab's "
+              "rules decide the table's size, the same on every machine.");
+}
+
+/* Runs the mode through the runner; the answer is the last row's
+ * sessions, which must be batch T's. */
+static void run7(const struct scenario *s, struct result *r)
+{
+    static struct args a;
+    a.n = 0;
+    args7(s, &a);
+    run_through_runner(s, &a, &s->mode, 1);
+    char meta[PATH_MAX], tsv[PATH_MAX];
+    record(meta, sizeof meta, s, s->mode, "meta");
+    record(tsv, sizeof tsv, s, s->mode, "tsv");
+    long long batch = tsv_last(tsv, "iter");
+    if (!meta_verdict(meta, "finished") || batch != s->iterations)
+        quiz_error("%s: the run stopped at batch %lld of %ld; nothing to "
+                   "judge", meta, batch, s->iterations);
+    long long sessions = tsv_last(tsv, "sessions");
+    r->value = (double)sessions;
+    snprintf(r->answer, sizeof r->answer, "%lld", sessions);
+    snprintf(r->measured, sizeof r->measured, "after batch %lld the table "
+             "held %lld sessions", batch, sessions);
+    long in = logins7(s), out = s->requests / 10;
+    if (strcmp(s->mode, "frequent") == 0)
+        why(r, "no session ever leaves the table: %ld logins a batch x %ld "
+            "batches = %ld", in, s->iterations, in * s->iterations);
+    else
+        why(r, "each batch leaves %ld - %ld = %ld sessions, and each lives "
+            "--ttl %ld batches: %ld x min(%ld, %ld) = %ld", in, out,
+            in - out, s->ttl, in - out, s->iterations, s->ttl,
+            (in - out) * (s->iterations < s->ttl ? s->iterations : s->ttl));
+}
+
+/* ------------------------------------------------------------------------
  * The quizzes, and judging an answer
  * --------------------------------------------------------------------- */
 
@@ -1421,6 +1635,12 @@ static const struct quiz {
      ANSWER_MODES, TOLERANCE5,
      "modes, comma-separated, such as slurp,stream, or none", NULL,
      draw5, print5, run5},
+    {"unbounded cache", "how many entries after the last batch?",
+     ANSWER_WHOLE, 0, "a whole number of entries, such as 84", NULL,
+     draw6, print6, run6},
+    {"a leak in a running server", "how many sessions after the last batch?",
+     ANSWER_WHOLE, 0, "a whole number of sessions, such as 12", NULL,
+     draw7, print7, run7},
 };
 
 /* An answer, checked before anything runs. */

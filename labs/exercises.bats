@@ -164,6 +164,30 @@ nothing_fails_on_output() {
     nothing_fails_on_output 5
 }
 
+@test "exercise 6: the starter keeps its output but fails its memory budget" {
+    starter_fails_on_memory 6
+}
+
+@test "exercise 6: the reference fix passes both criteria" {
+    solution_passes 6
+}
+
+@test "exercise 6: a program that does no work fails on its output" {
+    nothing_fails_on_output 6
+}
+
+@test "exercise 7: the starter keeps its output but fails its memory budget" {
+    starter_fails_on_memory 7
+}
+
+@test "exercise 7: the reference fix passes both criteria" {
+    solution_passes 7
+}
+
+@test "exercise 7: a program that does no work fails on its output" {
+    nothing_fails_on_output 7
+}
+
 @test "an output one byte off fails the output criterion, naming the line" {
     # The reference fix, then one byte of its index changed: a program
     # that does the work and gets one number wrong.

@@ -4,7 +4,7 @@
 # tolerance the question states and wrong past it; bad input refused
 # before anything runs; nothing left behind, even after a Ctrl-C.
 #
-# Time: a quiz run of labs 2 to 5 takes milliseconds (a few MiB), so
+# Time: a quiz run of labs 2 to 7 takes milliseconds (a few MiB), so
 # each of them is checked on 20 seeds, --show then --answer. Lab 1's
 # runs under Valgrind, a quarter of a second each however small the lab
 # (most of it Valgrind's own start), so lab 1 is checked on 10 seeds:
@@ -81,10 +81,10 @@ scenario_commands() {
 
 @test "quiz N prints a scenario and a question with its tolerance, and runs nothing" {
     local title=(x "closure-captured state" "heap growth to the cap" "off-heap buffers"
-                 "unbounded queue" "stream copy")
+                 "unbounded queue" "stream copy" "unbounded cache" "a leak in a running server")
     local tolerance=(x "tolerance is 0" "tolerance is 0" "within 1.5 MiB either way"
-                     "tolerance is 0" "within 0.5 MiB of 4 MiB")
-    for n in 1 2 3 4 5; do
+                     "tolerance is 0" "within 0.5 MiB of 4 MiB" "tolerance is 0" "tolerance is 0")
+    for n in 1 2 3 4 5 6 7; do
         quiz "$n" --seed alice
         assert_success
         assert_line --index 0 "Quiz for lab $n, ${title[n]} (seed alice)"
@@ -98,7 +98,7 @@ scenario_commands() {
 }
 
 @test "the same seed prints the same scenario, byte for byte" {
-    for n in 1 2 3 4 5; do
+    for n in 1 2 3 4 5 6 7; do
         "$BUILD/leaklab" quiz "$n" --seed 'same.seed' >"$BATS_TEST_TMPDIR/a"
         "$BUILD/leaklab" quiz "$n" --seed 'same.seed' >"$BATS_TEST_TMPDIR/b"
         assert_same_file "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
@@ -120,10 +120,14 @@ scenario_commands() {
     run scenario_commands 5 golden
     assert_output "    build/lab5 --make-input 5888K in.bin
     build/leaklab run 5 -- --buffer 6M in.bin copy.bin"
+    run scenario_commands 6 golden
+    assert_output "    build/leaklab run 6 --mode limit -- --size 4K --requests 169 --new-keys 33 --max-entries 164 --iterations 5"
+    run scenario_commands 7 golden
+    assert_output "    build/leaklab run 7 --mode hidden -- --size 4K --requests 27 --ttl 7 --iterations 13"
 }
 
 @test "different seeds give different scenarios" {
-    for n in 1 2 3 4 5; do
+    for n in 1 2 3 4 5 6 7; do
         a=$(scenario_commands "$n" alice) b=$(scenario_commands "$n" bob)
         [[ -n $a && $a != "$b" ]] || fail "quiz $n: alice and bob get the same run: $a"
     done
@@ -131,7 +135,7 @@ scenario_commands() {
 
 @test "the default seed is the user name" {
     id -un >/dev/null 2>&1 || skip "this uid has no user name"
-    for n in 1 2 3 4 5; do
+    for n in 1 2 3 4 5 6 7; do
         "$BUILD/leaklab" quiz "$n" >"$BATS_TEST_TMPDIR/default"
         "$BUILD/leaklab" quiz "$n" --seed "$(id -un)" >"$BATS_TEST_TMPDIR/named"
         assert_same_file "$BATS_TEST_TMPDIR/named" "$BATS_TEST_TMPDIR/default"
@@ -183,6 +187,14 @@ scenario_commands() {
     assert_show_is_right 5 20
 }
 
+@test "quiz 6: for 20 seeds, the answer --show gives is judged right (the cache's entries)" {
+    assert_show_is_right 6 20
+}
+
+@test "quiz 7: for 20 seeds, the answer --show gives is judged right (the server's sessions)" {
+    assert_show_is_right 7 20
+}
+
 @test "quiz 1: a byte more or less than Valgrind's count is wrong" {
     skip_if_sanitized "Valgrind cannot run a sanitizer build"
     for seed in w1 w2; do
@@ -197,6 +209,22 @@ scenario_commands() {
         show_answer 2 "$seed"
         assert_judged 2 "$seed" $((ANSWER + 1)) wrong
         assert_judged 2 "$seed" $((ANSWER - 1)) wrong
+    done
+}
+
+@test "quiz 6: one entry more or less is wrong" {
+    for seed in w1 w2 w3; do
+        show_answer 6 "$seed"
+        assert_judged 6 "$seed" $((ANSWER + 1)) wrong
+        assert_judged 6 "$seed" $((ANSWER - 1)) wrong
+    done
+}
+
+@test "quiz 7: one session more or less is wrong" {
+    for seed in w1 w2 w3; do
+        show_answer 7 "$seed"
+        assert_judged 7 "$seed" $((ANSWER + 1)) wrong
+        assert_judged 7 "$seed" $((ANSWER - 1)) wrong
     done
 }
 
@@ -288,6 +316,17 @@ scenario_commands() {
     assert_equal "$ANSWER" $((25 * (2 - 1)))
 }
 
+@test "quiz 6's and quiz 7's answers are what the records say, and the arithmetic" {
+    leaklab_run 6 limit -- --size 4K --requests 169 --new-keys 33 --max-entries 164 --iterations 5
+    assert_equal "$(last_value "$TSV" entries)" 164            # min(164, 33 x 5)
+    show_answer 6 golden
+    assert_equal "$ANSWER" 164
+    leaklab_run 7 hidden -- --size 4K --requests 27 --ttl 7 --iterations 13
+    assert_equal "$(last_value "$TSV" sessions)" $(((27 * 3 / 10 - 27 / 10) * 7))
+    show_answer 7 golden
+    assert_equal "$ANSWER" $(((27 * 3 / 10 - 27 / 10) * 7))
+}
+
 @test "quiz 3's answer is the peak rss the runner records for the same run, within 0.5 MiB" {
     skip_if_sanitized "a sanitizer build cannot take quiz 3's RLIMIT_AS cap"
     leaklab_run 3 offheap --cap 16M -- --size 3M --max-heap 4M --iterations 4
@@ -320,6 +359,8 @@ scenario_commands() {
         assert_bad_argument "'$bad'" env TMPDIR="$QUIZ_TMP" "$BUILD/leaklab" quiz 2 --seed a --answer "$bad"
         assert_bad_argument "'$bad'" env TMPDIR="$QUIZ_TMP" "$BUILD/leaklab" quiz 4 --seed a --answer "$bad"
         assert_bad_argument "'$bad'" env TMPDIR="$QUIZ_TMP" "$BUILD/leaklab" quiz 1 --seed a --answer "$bad"
+        assert_bad_argument "'$bad'" env TMPDIR="$QUIZ_TMP" "$BUILD/leaklab" quiz 6 --seed a --answer "$bad"
+        assert_bad_argument "'$bad'" env TMPDIR="$QUIZ_TMP" "$BUILD/leaklab" quiz 7 --seed a --answer "$bad"
     done
     for bad in "" x -1 nan inf 1. .5 12MB 0x10 1e3; do
         assert_bad_argument "'$bad'" env TMPDIR="$QUIZ_TMP" "$BUILD/leaklab" quiz 3 --seed a --answer "$bad"
@@ -343,7 +384,7 @@ scenario_commands() {
 
 @test "a bad lab number or option exits 2 naming it" {
     assert_bad_argument "lab number" "$BUILD/leaklab" quiz
-    for bad in 0 6 x lab lab02 02 -1; do
+    for bad in 0 8 x lab lab02 02 -1; do
         assert_bad_argument "$bad" "$BUILD/leaklab" quiz -- "$bad"
     done
     assert_bad_argument "'3'" "$BUILD/leaklab" quiz 2 3
