@@ -41,7 +41,7 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 # Debian packages the suite needs; `make deps` installs what is missing.
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
         fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
-        gcc shellcheck cppcheck patch
+        gcc shellcheck cppcheck patch nodejs
 
 .PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 
@@ -57,7 +57,8 @@ $(BUILD)/harness/%.o: harness/%.c
 	@mkdir -p $(@D)
 	$(COMPILE) -c -o $@ $<
 
-$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/quiz.o $(BUILD)/harness/lab.o
+$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/quiz.o $(BUILD)/harness/lab.o \
+                  $(BUILD)/harness/node.o
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 $(BUILD)/bench-probe: harness/bench-probe.c $(LAB_LIB)
