@@ -102,12 +102,19 @@ check: deps $(BUILD)/leaklab $(filter $(BUILD)/exercises/ex$(EX)-% \
 # (--fresh), so that two `make labN` at once cannot delete each other's;
 # it prints a summary table, and keeps each lab's own words in
 # out/labN/MODE.log (VERBOSE=1 shows them).
+# A lab with a Node.js twin (labs/node/labN-*.js) runs it too when node is
+# installed, with the same arguments and no --fresh (the first run cleared
+# both), and draws the two side by side: out/labN/node-compare.png.
 $(LABS): lab%: deps build
 	@$(if $(LAB$*_PREP),$(MAKE) --no-print-directory $(LAB$*_PREP))
 	@$(BUILD)/leaklab run $* --quiet --fresh $(if $(VERBOSE),--verbose) --out $(OUT)$(if $(LAB$*_ARGS), -- $(LAB$*_ARGS))
+	@$(if $(wildcard labs/node/lab$*-*.js),if command -v node >/dev/null; then \
+	  $(BUILD)/leaklab run $* --node --quiet $(if $(VERBOSE),--verbose) --out $(OUT)$(if $(LAB$*_ARGS), -- $(LAB$*_ARGS)) && \
+	  plots/node-compare.sh $(OUT)/lab$*; \
+	else echo "lab$*: no node here: its Node.js twin is skipped (make deps installs nodejs)"; fi)
 	@plots/plot.sh $(OUT)/lab$*
 	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then plots/plot.sh --text $(OUT)/lab$*; fi
-	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"
+	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg$(if $(wildcard labs/node/lab$*-*.js),; node-compare.png beside its twin))"
 
 # make slides: every lab, then the deck, $(OUT)/slides.pdf (16:9: a title
 # page, how to read a chart, per lab its showcase run and its comparison,

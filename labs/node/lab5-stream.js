@@ -66,7 +66,7 @@ const lab = {
     { name: 'data', capKind: 'kill', cap: '160M', expect: 'finished',
       caption: 'The seed\'s \'data\' loop: write()\'s false ignored, the slow '
         + 'writer queues the file' },
-    { name: 'pipe', capKind: 'kill', cap: '160M', expect: 'finished',
+    { name: 'pipe', capKind: 'kill', cap: '160M', expect: 'finished', pair: 'stream',
       caption: 'pipe(): the reader pauses on false, resumes on \'drain\': flat' },
   ],
   defaultSize: 64 << 10,

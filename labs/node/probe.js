@@ -196,6 +196,7 @@ function printDescribe(lab) {
     if (m.cap) f.push(`cap.${m.name}=${m.cap}`);
     if (m.wall) f.push(`wall.${m.name}=${m.wall}`);
     f.push(`expect.${m.name}=${m.expect}`);
+    if (m.pair) f.push(`pair.${m.name}=${m.pair}`);   /* the C mode it mirrors */
   }
   const columns = ['external_kib', 'array_buffers_kib', ...(lab.extraColumns || [])];
   f.push(`columns=${columns.join(',')}`);
