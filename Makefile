@@ -32,7 +32,8 @@ EX_BINS  := $(patsubst labs/%.c,$(BUILD)/%,$(EX_SRCS))
 LAB_LIB  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
             $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
 # And the programs that run labs or help test them, never linked into a
-# lab: the runner (leaklab.c, quiz.c), make bench's timers (bench-probe.c,
+# lab: the runner (leaklab.c, quiz.c, node.c: the Node.js twins of
+# labs/node/, run with --node), make bench's timers (bench-probe.c,
 # bench-run.c), and LD_PRELOAD shims for lab 5's tests (shortio.c,
 # notmpfile.c). Each takes only the parts of the library it needs.
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
@@ -150,6 +151,15 @@ example: deps build $(LABS)
 	done
 	@echo "example: $(foreach n,$(LAB_NUMS),plots/example-lab$(n).png) $(foreach r,$(EXAMPLE_RUNS),plots/example-$(subst /,-,$(r)).png)"
 
+# make node-tables: every lab and its Node.js twin, then LESSONS.md's
+# tables of Node figures rewritten from those runs (the lines between
+# <!-- node-table:labN --> and <!-- /node-table:labN -->): measured on
+# this machine, never typed. Needs node (make deps installs nodejs).
+.PHONY: node-tables
+node-tables: TEXT_CHARTS = no
+node-tables: deps build $(LABS)
+	@harness/node-tables.sh $(OUT) LESSONS.md
+
 # Lab 5 copies a file the runner does not make: generate one first.
 LAB5_INPUT := $(OUT)/lab5/input.bin
 LAB5_ARGS  := $(LAB5_INPUT) $(OUT)/lab5/copy.bin
@@ -241,6 +251,7 @@ help:
 	@echo "make massif LAB=N [MODE=M]  one mode under Valgrind massif, beside the probe"
 	@echo "make check EX=N [SOLUTION=1]  exercise N judged: its output, its memory budget"
 	@echo "make example    redraw the charts README and LESSONS show, plots/example-*.png"
+	@echo "make node-tables  every lab and its Node.js twin, then LESSONS.md's Node tables from them"
 	@echo "make deps       install the Debian packages: $(DEBS)"
 	@echo "make build      compile into $(BUILD)/;  make clean  removes $(BUILD)/ and $(OUT)/"
 

@@ -40,10 +40,22 @@ page_text() {
 }
 
 # The deck's order: the title page, how to read a chart, then two pages
-# per lab (its showcase run, then its comparison), then the closing page.
+# per lab (its showcase run, then its comparison), a third for a lab whose
+# Node.js twin ran (the two side by side), then the closing page.
+# lab_pages N - how many pages lab N has in the deck: 2, or 3 with a twin.
+lab_pages() {
+    if [[ -e $SLIDES_OUT/lab$1/node-lab.meta ]]; then echo 3; else echo 2; fi
+}
 # showcase_page I, compare_page I - the pages of the I-th lab (from 1).
-showcase_page() { echo $(( 1 + 2 * $1 )); }
-compare_page() { echo $(( 2 + 2 * $1 )); }
+showcase_page() {
+    local page=3 n k=1
+    for n in $(lab_numbers); do
+        (( k++ < $1 )) || break
+        page=$(( page + $(lab_pages "$n") ))
+    done
+    echo "$page"
+}
+compare_page() { echo $(( $(showcase_page "$1") + 1 )); }
 
 # text_lines P [BELOW] - page P's lines of text, top to bottom, each as
 # "PT<tab>TEXT" (XML's escapes undone): the words whose boxes start within 2 pt of the same
@@ -93,15 +105,16 @@ assert_header() {
 
 # --- the deck ----------------------------------------------------------------
 
-@test "make slides writes slides.pdf: a title page, how to read, two pages per lab, a closing page" {
+@test "make slides writes slides.pdf: a title page, how to read, two pages per lab (three with a twin), a closing page" {
     skip_without_deck
     [ -s "$DECK" ] || fail "no $DECK"
-    local labs pages
+    local labs pages n twins=0
     labs=$(lab_numbers | grep -c .)
+    for n in $(lab_numbers); do twins=$(( twins + $(lab_pages "$n") - 2 )); done
     pages=$(pdf_pages "$DECK")
     (( labs >= 1 )) || fail "leaklab list found no labs"
-    (( pages == 3 + 2 * labs )) ||
-        fail "$pages pages for $labs labs; expected $(( 3 + 2 * labs ))"
+    (( pages == 3 + 2 * labs + twins )) ||
+        fail "$pages pages for $labs labs, $twins with a twin; expected $(( 3 + 2 * labs + twins ))"
 }
 
 @test "every page of the deck is 16:9" {

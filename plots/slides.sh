@@ -8,7 +8,9 @@
 #      (plots/howto.gp)
 #   then, per lab, two pages, each titled with the lab's claim:
 #      its showcase, the run that tells the story best, then its
-#      comparison, every mode's rss: the leak beside its fixes
+#      comparison, every mode's rss: the leak beside its fixes; and a
+#      third where its Node.js twin ran too (OUT/labN/node-lab.meta):
+#      the lab beside the twin (plots/node-compare.sh)
 #   last  one line per lab, the leak, its fix and the tool that shows it,
 #      and a pointer to LESSONS.md (plots/recap.gp)
 #
@@ -70,7 +72,12 @@ for n in "${nums[@]}"; do
     header=$pages/header-$n.gp
     printf 'claim = %s\nload %s\n' "$(gp_str "$claim")" "'plots/header.gp'" >"$header"
     plots/plot.sh --formats pdf --extra "$header" --top 280 "$dir"
-    for page in "$dir/$showcase.pdf" "$dir/compare.pdf"; do
+    pages_of_lab=("$dir/$showcase.pdf" "$dir/compare.pdf")
+    if [[ -e $dir/node-lab.meta ]]; then
+        plots/node-compare.sh --formats pdf --extra "$header" --top 280 "$dir"
+        pages_of_lab+=("$dir/node-compare.pdf")
+    fi
+    for page in "${pages_of_lab[@]}"; do
         [[ -s $page ]] || die "$page: not drawn (no run of that mode?)"
         chart_pages+=("$page")
     done
