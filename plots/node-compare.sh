@@ -175,7 +175,7 @@ read_run() {
 }
 
 # Per panel and side (index 2p for C, 2p+1 for Node): what read_run found.
-s_tsv=() s_end=() s_last=() s_rss=() s_max=() s_heap=() s_mmap=() s_mcol=()
+s_tsv=() s_end=() s_last=() s_rss=() s_max=() s_mcol=()
 s_cap=() s_kind=() s_budget=()
 xlast=0 rss_top=0 heap_top=0
 for ((p = 0; p < np; p++)); do
@@ -188,7 +188,7 @@ for ((p = 0; p < np; p++)); do
         fi
         read_run "$stem" || fail "$dir: cannot draw lab $labnum beside its twin"
         s_tsv[i]=$r_tsv s_end[i]=$r_end s_last[i]=$r_last s_rss[i]=$r_rss s_max[i]=$r_max
-        s_heap[i]=$r_heap s_mmap[i]=$r_mmap s_mcol[i]=$r_mcol s_cap[i]=$r_cap s_kind[i]=$r_kind
+        s_mcol[i]=$r_mcol s_cap[i]=$r_cap s_kind[i]=$r_kind
         s_budget[i]=$r_budget
         xlast=$(max2 "$r_last" "$xlast")
         rss_top=$(max2 "$r_max" "$rss_top")
@@ -383,7 +383,6 @@ for ((p = 0; p < np; p++)); do
 done
 
 placed=()
-[[ -z ${NODE_COMPARE_DEBUG:-} ]] || cp "$layin" "$NODE_COMPARE_DEBUG"
 mapfile -t placed < <(LC_ALL=C awk -f plots/layout.awk <"$layin")
 [[ ${#placed[@]} -eq ${#l_panel[@]} ]] || fail "layout.awk placed ${#placed[@]} of ${#l_panel[@]} labels"
 
