@@ -108,8 +108,8 @@ do for [fmt in fmts] {
                  'ntsv[p] using "iter":(column("heap_used_kib")/1024.) with lines ls 33 notitle'
         if (!heap_row || p <= np) {
             # The rss row: a cross on each run's last row.
-            if (has(ctsv[p])) { set label 900 "" at first cex[p], first cey[p] point ls 11 front }
-            if (has(ntsv[p])) { set label 901 "" at first nex[p], first ney[p] point ls 11 front }
+            if (has(ctsv[p])) { set label 390 "" at first cex[p], first cey[p] point ls 11 front }
+            if (has(ntsv[p])) { set label 391 "" at first nex[p], first ney[p] point ls 11 front }
             eval "plot " . (has(ctsv[p]) ? c_rss : "") . (has(ctsv[p]) && has(ntsv[p]) ? ", " : "") . (has(ntsv[p]) ? n_rss : "")
         } else {
             eval "plot " . (has(ctsv[p]) ? c_heap : "") . (has(ctsv[p]) && has(ntsv[p]) ? ", " : "") . (has(ntsv[p]) ? n_heap : "")

@@ -283,6 +283,12 @@ mapfile -t key_out < <(printf 'key\t%s\t40\t%s\t%s\n' \
 bottom=$(( KEY_BOTTOM - key_rows * KEY_ROW - 40 - XLABEL_BELOW ))
 pw=$(( (PAGE_W - LEFT - RIGHT - (cols - 1) * PANEL_GAP_X) / cols ))
 ph=$(( (bottom - TOP_PANELS - (prows - 1) * PANEL_GAP_Y) / prows ))
+# With a heap row, the rss row takes three fifths of the height: it holds
+# the caps and how each run ended, the heap row one budget at most.
+ph0=$ph ph1=$ph
+if [[ $heap_row == 1 ]]; then
+    ph0=$(( 2 * ph * 3 / 5 )) ph1=$(( 2 * ph - ph0 ))
+fi
 
 # tick_step TOP N - a whole-number step (1, 2, 2.5, 5, 10, 20, ...) that
 # puts at most N ticks on an axis from 0 to TOP.
@@ -302,8 +308,8 @@ xmax=$(calc "$xlast > 0 ? $xlast * 1.04 : 1")
 xstep=$(tick_step "$xlast" $(( pw > 700 ? 8 : 5 )))
 ymax_rss=$(calc "($rss_top > $Y_FLOOR ? $rss_top : $Y_FLOOR) * $HEADROOM")
 ymax_heap=$(calc "($heap_top > $Y_FLOOR ? $heap_top : $Y_FLOOR) * $HEADROOM")
-ystep_rss=$(tick_step "$ymax_rss" $(( ph > 400 ? 8 : 5 )))
-ystep_heap=$(tick_step "$ymax_heap" $(( ph > 400 ? 8 : 5 )))
+ystep_rss=$(tick_step "$ymax_rss" $(( ph0 > 400 ? 8 : ph0 > 200 ? 5 : 4 )))
+ystep_heap=$(tick_step "$ymax_heap" $(( ph1 > 400 ? 8 : ph1 > 200 ? 5 : 4 )))
 
 # --- placing labels (plots/layout.awk) --------------------------------------------
 
@@ -337,7 +343,11 @@ for ((q = 0; q < npanels; q++)); do
     p=$((q % np)) row=$((q / np))
     if [[ $heap_row == 1 ]]; then r=$row c=$p; else r=$((q / cols)) c=$((q % cols)); fi
     x0=$(( LEFT + c * (pw + PANEL_GAP_X) )) x1=$(( LEFT + c * (pw + PANEL_GAP_X) + pw ))
-    y0=$(( TOP_PANELS + r * (ph + PANEL_GAP_Y) )) y1=$(( TOP_PANELS + r * (ph + PANEL_GAP_Y) + ph ))
+    if [[ $heap_row == 1 && $row == 1 ]]; then
+        y0=$(( TOP_PANELS + ph0 + PANEL_GAP_Y )) y1=$(( TOP_PANELS + ph0 + PANEL_GAP_Y + ph1 ))
+    else
+        y0=$(( TOP_PANELS + r * (ph + PANEL_GAP_Y) )) y1=$(( TOP_PANELS + r * (ph + PANEL_GAP_Y) + ph0 ))
+    fi
     below=$(( heap_row == 1 ? row == 1 : q + cols >= npanels ))
     ym=$([[ $row == 1 ]] && echo "$ymax_heap" || echo "$ymax_rss")
     pbox+=("$(frac_x "$x0") $(frac_y "$y1") $(frac_x "$x1") $(frac_y "$y0") $below $(( c == 0 ? 1 : 0 )) $(frac_x $(( (x0 + x1) / 2 ))) $(frac_y $((y0 - 32)))")
@@ -383,6 +393,7 @@ for ((p = 0; p < np; p++)); do
 done
 
 placed=()
+[[ -z ${NODE_COMPARE_LAYOUT:-} ]] || cp -- "$layin" "$NODE_COMPARE_LAYOUT"   # to debug a layout
 mapfile -t placed < <(LC_ALL=C awk -f plots/layout.awk <"$layin")
 [[ ${#placed[@]} -eq ${#l_panel[@]} ]] || fail "layout.awk placed ${#placed[@]} of ${#l_panel[@]} labels"
 
@@ -454,8 +465,8 @@ mapfile -t placed < <(LC_ALL=C awk -f plots/layout.awk <"$layin")
     echo "ylab_x = $(frac_x "$YLABEL_X")"
     if [[ $heap_row == 1 ]]; then
         echo "nylab = 2; array ylabt[2]; array ylaby[2]"
-        echo "ylabt[1] = 'rss (MiB)'; ylaby[1] = $(frac_y $(( TOP_PANELS + ph / 2 )))"
-        echo "ylabt[2] = 'heap (MiB)'; ylaby[2] = $(frac_y $(( TOP_PANELS + ph + PANEL_GAP_Y + ph / 2 )))"
+        echo "ylabt[1] = 'rss (MiB)'; ylaby[1] = $(frac_y $(( TOP_PANELS + ph0 / 2 )))"
+        echo "ylabt[2] = 'heap (MiB)'; ylaby[2] = $(frac_y $(( TOP_PANELS + ph0 + PANEL_GAP_Y + ph1 / 2 )))"
     else
         echo "nylab = 1; array ylabt[1]; array ylaby[1]"
         echo "ylabt[1] = 'rss (MiB)'; ylaby[1] = $(frac_y $(( (TOP_PANELS + bottom) / 2 )))"
