@@ -15,7 +15,7 @@
  *     for a C lab would be a crash. For a twin it is the wall its lesson
  *     is about, so node_judge() calls it `limit`, "V8 heap limit"; and a
  *     V8 that could not even reserve its address space at start (under
- *     an RLIMIT_AS below some 750 MiB: "Fatal process out of memory",
+ *     an RLIMIT_AS below some 700 MiB: "Fatal process out of memory",
  *     SIGTRAP) `limit`, "V8 could not reserve its address space".
  */
 #ifndef LEAKLAB_NODE_H

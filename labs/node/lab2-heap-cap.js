@@ -14,7 +14,7 @@
  *            "FATAL ERROR: ... JavaScript heap out of memory" and aborts:
  *            SIGABRT, not an exit code; JavaScript never gets a word in.
  *   rlimit   RLIMIT_AS, the C lab's NULL from malloc. V8 reserves some
- *            750 MiB of address space before it runs a line, so the cap
+ *            700 MiB of address space before it runs a line, so the cap
  *            is 1 GiB, not 128 MiB. When an array no longer fits, V8 says
  *            the very same FATAL line: from inside, a cap on address
  *            space and its own limit look alike.

@@ -6,10 +6,25 @@
  * JavaScript, so that a twin and its C lab answer the runner alike and
  * write records the same scripts read.
  *
- * A twin describes itself in one object (the `lab` below: the fields of
- * C's struct lab_info, camelCased), calls parse() first thing, then
- * start(), sample() once before its first iteration and once after each,
- * and finish(). Node's standard library only: no npm package.
+ * A twin describes itself in one object, `lab`: the fields of C's struct
+ * lab_info (harness/lab.h), camelCased, and a few of its own:
+ *
+ *   number title takeaway showcase claim   as in C
+ *   twinOf        the C lab it mirrors: "labs/lab2-heap-cap.c"
+ *   recap         { leak, fix, tool }: the deck's closing line
+ *   modes         [{ name, capKind, cap, caption, wall, expect, pair }]:
+ *                 C's struct lab_mode; pair names the C mode it mirrors
+ *                 when the names differ (lab 5's pipe is its stream)
+ *   defaultSize defaultIterations presets (with maxHeap)   as in C
+ *   extraColumns  the lab's own TSV columns, after Node's seven
+ *   y2Columns xLabel compareColumns once positional maxPositional notes
+ *   options onOption   the lab's own flags, as in C
+ *   gcBeforeRow   true: a full garbage collection before each row
+ *                 unless --no-gc (see sample())
+ *
+ * It calls parse() first thing, then start(), sample() once before its
+ * first iteration and once after each, and finish(). Node's standard
+ * library only: no npm package.
  *
  * The TSV is the C probe's (harness/probe.h), with Node's own columns:
  *
@@ -147,7 +162,7 @@ function printHelp(lab) {
   const first = lab.presets ? lab.presets[0] : null;
   const lines = [
     `Usage: node ${progname} [OPTIONS]${lab.positional ? ' ' + lab.positional : ''}`,
-    `Lab ${lab.number} in Node.js, the twin of ${lab.twinOf}: ${lab.title}.`,
+    `Lab ${lab.number}: ${lab.title} (the twin of ${lab.twinOf}).`,
     lab.takeaway, '', 'Modes (--mode), with the wall each one meets:',
   ];
   for (const m of lab.modes)
@@ -180,7 +195,7 @@ function printHelp(lab) {
   lines.push('', 'Run by hand, with nothing else capping it (leaklab, ulimit -v), a twin',
     `checks its own rss at every row against the runner's default cap, ${Math.round(defaultCap() / MIB)} MiB`,
     'here, and stops at it (exit 3); --no-cap lifts that check. Node cannot set',
-    'RLIMIT_AS on itself, and V8 needs some 750 MiB of address space to start.',
+    'RLIMIT_AS on itself, and V8 needs some 700 MiB of address space to start.',
     '', 'Exit codes: 0 done, 1 runtime error, 2 bad usage, 3 memory wall; V8\'s own',
     'heap limit aborts the process (SIGABRT) after its FATAL ERROR line.');
   process.stdout.write(lines.join('\n') + '\n');
@@ -243,7 +258,7 @@ function parse(lab, argv) {
     ({ tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals: true,
       tokens: true }));
   } catch (err) {
-    usage(`${String(err.message).split('. ')[0]} (see --help)`);
+    usage(`${String(err.message).split(/\.(?:\s|$)|\n/)[0]} (see --help)`);   /* one line */
   }
   const first = lab.presets ? lab.presets[0] : null;
   const a = {
@@ -435,8 +450,11 @@ function read() {
 
 /* Takes one sample and writes it: a TSV row and, unless quiet, the same
  * table the C probe prints. extra: one number per column of the lab's
- * own. Returns the reading. A bare run whose rss passed the default cap
- * stops here, exit 3; a re-started node whose parent is gone, exit 1. */
+ * own. Returns the reading. With --gc, V8 collects first: the row then
+ * counts what the program still reaches, not the garbage V8 has not yet
+ * come back for (C's rows never hold garbage: free() is immediate). A
+ * bare run whose rss passed the default cap stops here, exit 3; a
+ * re-started node whose parent is gone, exit 1. */
 function sample(iter, extra = []) {
   if (P.parent && process.ppid !== P.parent) process.exit(EXIT_ERROR);
   if (P.gc) P.gc();
