@@ -11,6 +11,8 @@
 #   ystep                array: each panel's y tick step
 #   showx showy tx ty    arrays: tick labels shown, where the title goes
 #   ptitle               array: each panel's title (its mode, or pair)
+#   pends ey end_pt      arrays: how the panel's runs ended ("" for none),
+#                        under its title at ey, in end_pt type
 #   ctsv ntsv cmcol      arrays: the C run's TSV and the twin's ("" for
 #                        none), and C's mmap'd column (mmap_kib, or lab
 #                        3's external_kib)
@@ -91,6 +93,9 @@ do for [fmt in fmts] {
             }
         }
         set label 103 ptitle[p] at screen tx[p], screen ty[p] center font font_of(fmt, 28)
+        if (strlen(pends[p]) > 0) {
+            set label 104 pends[p] at screen tx[p], screen ey[p] center font font_of(fmt, end_pt)
+        }
         do for [i=1:nl] {
             if (lp[i] == p) {
                 set label (i + 1) lt[i] at screen lx[i], screen ly[i] left font font_of(fmt, panel_pt) tc rgb (lwall[i] ? okabe_vermilion : okabe_black) front

@@ -6,7 +6,10 @@
 #                                   solid, the twin's dashed, in the
 #                                   same colour, on the same axes; a
 #                                   cross on each run's last row, and
-#                                   how each ended beside it
+#                                   how each ended under the panel's
+#                                   title ("C: limit, Node: limit (V8)":
+#                                   beside two crosses, a label could
+#                                   read as the other's)
 #
 # A lab whose comparison draws heap_used (lab.meta's compare=: labs 2 and
 # 3) gets a second row of panels, the heap: C's heap_used beside V8's
@@ -244,10 +247,12 @@ done
 # --- the page ------------------------------------------------------------------
 
 PAGE_W=1920 PAGE_H=1080 Y_FLOOR=10 HEADROOM=1.15
-LEFT=190 RIGHT=50 TOP_PANELS=165 PANEL_GAP_X=70 PANEL_GAP_Y=90
+LEFT=190 RIGHT=50 TOP_PANELS=195 PANEL_GAP_X=70 PANEL_GAP_Y=90
 KEY_ROW=52 KEY_BOTTOM=1010 XLABEL_BELOW=135 YLABEL_X=30 PANEL_PT=22
+END_PT=21           # how the runs ended, under each rss panel's title:
+                    # at least 18 pt on a slide (style.gp's 8/9)
 if [[ $top -gt 0 ]]; then
-    TOP_PANELS=$(( top + 50 > TOP_PANELS ? top + 50 : TOP_PANELS ))
+    TOP_PANELS=$(( top + 80 > TOP_PANELS ? top + 80 : TOP_PANELS ))
     KEY_BOTTOM=1070
 fi
 frac_x() { awk -v p="$1" -v w="$PAGE_W" 'BEGIN { printf "%.5f\n", p / w }'; }
@@ -255,12 +260,13 @@ frac_y() { awk -v p="$1" -v h="$PAGE_H" 'BEGIN { printf "%.5f\n", 1 - p / h }'; 
 
 # Panels: with a heap row, one column per pair and two rows; without,
 # up to three side by side (four: two by two), as plot.sh lays them.
-if [[ $heap_row == 1 ]]; then
-    cols=$np prows=2
+if [[ $heap_row == 1 ]]; then cols=$np prows=2
 elif (( np <= 3 )); then cols=$np prows=1
 elif (( np == 4 )); then cols=2 prows=2
 else cols=3 prows=$(( (np + 2) / 3 ))
 fi
+# Rows of rss panels: a lower row's titles have a second line too.
+(( heap_row == 1 || prows == 1 )) || PANEL_GAP_Y=120
 npanels=$(( heap_row == 1 ? 2 * np : np ))
 
 # The key, below it all: what each line is, C solid and Node dashed.
@@ -338,7 +344,20 @@ points() {
         '{ printf "%s\t%s\t%.6g\n", ENVIRON["LAY_HEAD"], $1, $2 / 1024 }' >>"$layin"
 }
 
-pbox=() ptitle=() pymax=() pystep=()
+# ends_line P - how panel P's runs ended, on one line: "both finished",
+# "C: limit, Node: limit (V8)", "C: killed" for a mode one side lacks.
+ends_line() {
+    local c=${s_end[2 * $1]:-} n=${s_end[2 * $1 + 1]:-}
+    [[ -n ${s_tsv[2 * $1]} ]] || c=""
+    [[ -n ${s_tsv[2 * $1 + 1]} ]] || n=""
+    if [[ -n $c && $c == "$n" ]]; then echo "both $c"
+    elif [[ -n $c && -n $n ]]; then echo "C: $c, Node: $n"
+    elif [[ -n $c ]]; then echo "C: $c"
+    else echo "Node: $n"
+    fi
+}
+
+pbox=() ptitle=() pymax=() pystep=() pends=()
 for ((q = 0; q < npanels; q++)); do
     p=$((q % np)) row=$((q / np))
     if [[ $heap_row == 1 ]]; then r=$row c=$p; else r=$((q / cols)) c=$((q % cols)); fi
@@ -350,7 +369,10 @@ for ((q = 0; q < npanels; q++)); do
     fi
     below=$(( heap_row == 1 ? row == 1 : q + cols >= npanels ))
     ym=$([[ $row == 1 ]] && echo "$ymax_heap" || echo "$ymax_rss")
-    pbox+=("$(frac_x "$x0") $(frac_y "$y1") $(frac_x "$x1") $(frac_y "$y0") $below $(( c == 0 ? 1 : 0 )) $(frac_x $(( (x0 + x1) / 2 ))) $(frac_y $((y0 - 32)))")
+    # The title over the panel; over an rss panel, how its runs ended
+    # under it, in smaller type.
+    if [[ $row == 0 ]]; then ty=$((y0 - 62)) pends+=("$(ends_line "$p")"); else ty=$((y0 - 32)) pends+=(""); fi
+    pbox+=("$(frac_x "$x0") $(frac_y "$y1") $(frac_x "$x1") $(frac_y "$y0") $below $(( c == 0 ? 1 : 0 )) $(frac_x $(( (x0 + x1) / 2 ))) $(frac_y "$ty") $(frac_y $((y0 - 22)))")
     pymax+=("$ym")
     pystep+=("$([[ $row == 1 ]] && echo "$ystep_heap" || echo "$ystep_rss")")
     c_mode=${p_c[$p]} n_mode=${p_n[$p]}
@@ -380,17 +402,6 @@ done
 for k in "${!w_p[@]}"; do
     want_label "${w_p[$k]}" 1 along 0 "${w_y[$k]}" "${w_text[$k]}" "${w_alt[$k]}"
 done
-# How each run ended, beside its cross (rss row only), unless it simply
-# finished: the cross says where, and the panels have little room.
-for ((p = 0; p < np; p++)); do
-    for side in 0 1; do
-        i=$((2 * p + side))
-        [[ -n ${s_tsv[i]} && ${s_end[i]} != finished ]] || continue
-        if [[ $side == 0 ]]; then who=C; else who=Node; fi
-        want_label $((p + 1)) 0 near "${s_last[i]}" "${s_rss[i]}" \
-            "$who: ${s_end[i]}" "$who:"$'\n'"${s_end[i]}"
-    done
-done
 
 placed=()
 [[ -z ${NODE_COMPARE_LAYOUT:-} ]] || cp -- "$layin" "$NODE_COMPARE_LAYOUT"   # to debug a layout
@@ -411,14 +422,15 @@ mapfile -t placed < <(LC_ALL=C awk -f plots/layout.awk <"$layin")
     echo "ptn = $(calc "$xlast + 1 > 20 ? int(($xlast + 1) / 10) : 1")"
     echo "array bl[$npanels]; array bb[$npanels]; array br[$npanels]; array bt[$npanels]; array ymx[$npanels]; array ystep[$npanels]"
     echo "array showx[$npanels]; array showy[$npanels]; array tx[$npanels]; array ty[$npanels]; array ptitle[$npanels]"
+    echo "array pends[$npanels]; array ey[$npanels]; end_pt = $END_PT"
     echo "array ctsv[$npanels]; array ntsv[$npanels]; array cmcol[$npanels]"
     echo "array cex[$npanels]; array cey[$npanels]; array nex[$npanels]; array ney[$npanels]"
     for ((q = 0; q < npanels; q++)); do
         k=$((q + 1)) p=$((q % np))
-        read -r bl bb br bt sx sy tx ty <<<"${pbox[$q]}"
+        read -r bl bb br bt sx sy tx ty eyp <<<"${pbox[$q]}"
         echo "bl[$k] = $bl; bb[$k] = $bb; br[$k] = $br; bt[$k] = $bt; ymx[$k] = ${pymax[$q]}; ystep[$k] = ${pystep[$q]}"
         echo "showx[$k] = $sx; showy[$k] = $sy; tx[$k] = $tx; ty[$k] = $ty"
-        echo "ptitle[$k] = $(gp_str "${ptitle[$q]}")"
+        echo "ptitle[$k] = $(gp_str "${ptitle[$q]}"); pends[$k] = $(gp_str "${pends[$q]}"); ey[$k] = $eyp"
         echo "ctsv[$k] = $(gp_str "${s_tsv[2 * p]}"); ntsv[$k] = $(gp_str "${s_tsv[2 * p + 1]}")"
         echo "cmcol[$k] = $(gp_str "${s_mcol[2 * p]:-mmap_kib}")"
         echo "cex[$k] = ${s_last[2 * p]:-NaN}; cey[$k] = ${s_rss[2 * p]:-NaN}"
