@@ -21,12 +21,13 @@
  *          answers false and resumes it on 'drain'. Backpressure: memory
  *          stays at a buffer or two whatever the file's size.
  *
- * The writer is slow on purpose, the way a client on a slow network is:
- * it waits --slow MS milliseconds after each chunk (default 1: 64 MiB a
- * second at most; 0 is as fast as the file system), so that a reader
- * from the page cache outruns it on any machine, and what each copy does
- * with a writer that cannot keep up shows. The reader reads 64 KiB
- * chunks, as fs streams do.
+ * The writer is slow on purpose, the way a client on a slow network is,
+ * and slow by rule rather than by the clock, so that every machine shows
+ * the same: it finishes one chunk for every --slow N (default 2) the
+ * reader delivers, lab 4's producer of two and consumer of one. While the
+ * reader waits (paused, or done), the writer goes on alone, a chunk per
+ * turn of the event loop. The reader reads 64 KiB chunks, as fs streams
+ * do.
  *
  * Each row comes after a full garbage collection (--gc, this twin's
  * default): a chunk pipe() has written is garbage at once, but V8 frees
@@ -46,7 +47,7 @@ const path = require('node:path');
 const { Writable } = require('node:stream');
 const probe = require('./probe');
 
-const own = { slow: 1 };         /* the lab's flag: ms per chunk */
+const own = { slow: 2 };         /* the lab's flag: reads per write */
 const CHUNK = 64 << 10;          /* what fs.createReadStream reads at a time */
 const ROW = 1 << 20;             /* a row per MiB read */
 
@@ -79,11 +80,11 @@ const lab = {
   positional: 'SRC DST',
   maxPositional: 2,
   options: [
-    { name: 'slow', arg: 'MS', help: 'the writer waits MS ms after each chunk (default 1; 0: no wait)' },
+    { name: 'slow', arg: 'N', help: 'the writer finishes a chunk per N the reader delivers (default 2; 1: as fast)' },
   ],
   /* Returns false for a value that is not a whole number in range. */
   onOption(name, value) {
-    if (!/^[0-9]+$/.test(value) || Number(value) > 1000) return false;
+    if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 1000) return false;
     own.slow = Number(value);
     return true;
   },
@@ -130,15 +131,40 @@ function commit(tmp, dst) {
   }
 }
 
-/* A writer to tmp that finishes each chunk --slow ms after it was handed
- * over, as a slow client would. */
-function slowWriter(tmp, dst) {
+/* A writer to tmp, slow by rule: each chunk goes to the file when it is
+ * handed over, but the writer says it is done with it (and takes the
+ * next) only once the reader has delivered --slow more chunks; while the
+ * reader is paused or has ended, a chunk per turn of the event loop.
+ * Until then the stream keeps every chunk handed to it in its buffer:
+ * that buffer is what a copy that ignores write() fills. */
+function slowWriter(tmp, dst, reader) {
   let fd;
   try {
     fd = fs.openSync(tmp, 'w', 0o644);
   } catch (err) {
     probe.fail(dst, err);
   }
+  const pending = [];             /* done() of the chunk being written */
+  let delivered = 0;
+  let alone = false;              /* the writer goes on by itself */
+  const finishOne = () => {
+    const done = pending.shift();
+    if (done) done();
+  };
+  const readerWaits = () => reader.isPaused() || reader.readableEnded;
+  const goAlone = () => {
+    if (alone) return;
+    alone = true;
+    const step = () => {
+      if (pending.length === 0 || !readerWaits()) { alone = false; return; }
+      finishOne();
+      setImmediate(step);
+    };
+    setImmediate(step);
+  };
+  reader.on('data', () => { if (++delivered % own.slow === 0) finishOne(); });
+  reader.on('pause', goAlone);
+  reader.on('end', goAlone);
   return new Writable({
     highWaterMark: CHUNK,
     write(chunk, encoding, done) {
@@ -149,8 +175,8 @@ function slowWriter(tmp, dst) {
         probe.fail(dst, err);
       }
       rows.written += chunk.length;
-      if (own.slow === 0) done();
-      else setTimeout(done, own.slow);
+      pending.push(done);
+      if (readerWaits()) goAlone();
     },
     final(done) {
       fs.closeSync(fd);
@@ -212,7 +238,7 @@ function copyStreaming(mode, src, dst) {
   return new Promise((resolve) => {
     const tmp = tempBeside(dst);
     const reader = fs.createReadStream(src, { highWaterMark: CHUNK });
-    const writer = slowWriter(tmp, dst);
+    const writer = slowWriter(tmp, dst, reader);
     let read = 0;
     reader.on('error', (err) => {
       fs.rmSync(tmp, { force: true });
