@@ -119,7 +119,8 @@ $(LABS): lab%: deps build
 
 # make slides: every lab, then the deck, $(OUT)/slides.pdf (16:9: a title
 # page, how to read a chart, per lab its showcase run and its comparison,
-# a closing page; see plots/slides.sh). The labs are the ones discovered
+# and beside its Node.js twin where one ran, a closing page; see
+# plots/slides.sh). The labs are the ones discovered
 # above; no text charts in between.
 .PHONY: slides massif example
 slides: TEXT_CHARTS = no
