@@ -32,7 +32,8 @@ EX_BINS  := $(patsubst labs/%.c,$(BUILD)/%,$(EX_SRCS))
 LAB_LIB  := $(BUILD)/harness/lab.o $(BUILD)/harness/probe.o \
             $(BUILD)/harness/budget.o $(BUILD)/harness/dest.o
 # And the programs that run labs or help test them, never linked into a
-# lab: the runner (leaklab.c, with hunt.c and quiz.c), make bench's timers (bench-probe.c,
+# lab: the runner (leaklab.c, with hunt.c, quiz.c, and node.c: the
+# Node.js twins of labs/node/, run with --node), make bench's timers (bench-probe.c,
 # bench-run.c), and LD_PRELOAD shims for lab 5's tests (shortio.c,
 # notmpfile.c). Each takes only the parts of the library it needs.
 TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
@@ -42,7 +43,7 @@ TOOLS    := $(BUILD)/leaklab $(BUILD)/bench-probe $(BUILD)/bench-run \
 DEBS := bats bats-assert bats-support gnuplot-nox valgrind poppler-utils \
         fonts-dejavu-core clang libclang-rt-14-dev heaptrack libxml2-utils bsdextrautils \
         gcc shellcheck cppcheck patch redis-server libhiredis-dev \
-        libmicrohttpd-dev libcurl4-openssl-dev curl parallel
+        libmicrohttpd-dev libcurl4-openssl-dev curl parallel nodejs
 
 .PHONY: all build deps test memcheck sanitize tsan bench clean help charts lint $(LABS)
 
@@ -58,7 +59,8 @@ $(BUILD)/harness/%.o: harness/%.c
 	@mkdir -p $(@D)
 	$(COMPILE) -c -o $@ $<
 
-$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/hunt.o $(BUILD)/harness/quiz.o $(BUILD)/harness/lab.o
+$(BUILD)/leaklab: harness/leaklab.c $(BUILD)/harness/hunt.o $(BUILD)/harness/quiz.o \
+                  $(BUILD)/harness/lab.o $(BUILD)/harness/node.o
 	$(COMPILE) -o $@ $(filter %.c %.o,$^)
 
 $(BUILD)/bench-probe: harness/bench-probe.c $(LAB_LIB)
@@ -122,17 +124,25 @@ check: deps $(BUILD)/leaklab $(filter $(BUILD)/exercises/ex$(EX)-% \
 # (--fresh), so that two `make labN` at once cannot delete each other's;
 # it prints a summary table, and keeps each lab's own words in
 # out/labN/MODE.log (VERBOSE=1 shows them).
+# A lab with a Node.js twin (labs/node/labN-*.js) runs it too when node is
+# installed, with the same arguments and no --fresh (the first run cleared
+# both), and draws the two side by side: out/labN/node-compare.png.
 $(LABS): lab%: deps build
 	@$(if $(LAB$*_PREP),$(MAKE) --no-print-directory $(LAB$*_PREP))
 	@$(BUILD)/leaklab run $* --quiet --fresh $(if $(VERBOSE),--verbose) --out $(OUT)$(if $(LAB$*_ARGS), -- $(LAB$*_ARGS))
+	@$(if $(wildcard labs/node/lab$*-*.js),if command -v node >/dev/null; then \
+	  $(BUILD)/leaklab run $* --node --quiet $(if $(VERBOSE),--verbose) --out $(OUT)$(if $(LAB$*_ARGS), -- $(LAB$*_ARGS)) && \
+	  plots/node-compare.sh $(OUT)/lab$*; \
+	else echo "lab$*: no node here: its Node.js twin is skipped (make deps installs nodejs)"; fi)
 	@plots/plot.sh $(OUT)/lab$*
 	@$(foreach m,$(LAB$*_HUNT),$(BUILD)/leaklab hunt $* --mode $(m) --quiet --out $(OUT) && plots/hunt.sh $(OUT)/lab$*/$(m)-hunt.tsv && ) :
 	@if [ -t 1 ] && [ "$(TEXT_CHARTS)" != no ]; then plots/plot.sh --text $(OUT)/lab$*; fi
-	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg)"
+	@echo "lab$*: charts in $(OUT)/lab$*/ (compare.png, <mode>.png, .svg$(if $(wildcard labs/node/lab$*-*.js),; node-compare.png beside its twin))"
 
 # make slides: every lab, then the deck, $(OUT)/slides.pdf (16:9: a title
 # page, how to read a chart, per lab its showcase run and its comparison,
-# a closing page; see plots/slides.sh). The labs are the ones discovered
+# and beside its Node.js twin where one ran, a closing page; see
+# plots/slides.sh). The labs are the ones discovered
 # above; no text charts in between.
 .PHONY: slides massif example
 slides: TEXT_CHARTS = no
@@ -169,6 +179,15 @@ example: deps build $(LABS)
 # drawn, $(OUT)/lab7/MODE-hunt.png. A lab may set LABN_HUNT, the modes to
 # hunt.
 LAB7_HUNT := frequent occasional once hidden fixed
+
+# make node-tables: every lab and its Node.js twin, then LESSONS.md's
+# tables of Node figures rewritten from those runs (the lines between
+# <!-- node-table:labN --> and <!-- /node-table:labN -->): measured on
+# this machine, never typed. Needs node (make deps installs nodejs).
+.PHONY: node-tables
+node-tables: TEXT_CHARTS = no
+node-tables: deps build $(LABS)
+	@harness/node-tables.sh $(OUT) LESSONS.md
 
 # Lab 5 copies a file the runner does not make: generate one first.
 LAB5_INPUT := $(OUT)/lab5/input.bin
@@ -268,6 +287,7 @@ help:
 	@echo "make massif LAB=N [MODE=M]  one mode under Valgrind massif, beside the probe"
 	@echo "make check EX=N [SOLUTION=1]  exercise N judged: its output, its memory budget"
 	@echo "make example    redraw the charts README and LESSONS show, plots/example-*.png"
+	@echo "make node-tables  every lab and its Node.js twin, then LESSONS.md's Node tables from them"
 	@echo "make deps       install the Debian packages: $(DEBS)"
 	@echo "make build      compile into $(BUILD)/;  make clean  removes $(BUILD)/ and $(OUT)/"
 

@@ -3,7 +3,8 @@
  *
  *   leaklab list
  *   leaklab run N|PATH [--mode M] [--cap SIZE] [--cap-kind rlimit|kill|none]
- *                 [--timeout SEC] [--out DIR] [--quiet] [-- LAB ARGS...]
+ *                 [--timeout SEC] [--out DIR] [--quiet] [--node]
+ *                 [-- LAB ARGS...]
  *   leaklab quiz N [--seed S] [--answer X | --show]     (quiz.c)
  *   leaklab hunt N [--mode M] [--snapshots K | --at I,J,...] ...  (hunt.c)
  *
@@ -20,6 +21,12 @@
  * build/exercises/ex1-dispatcher), it runs that program, which answers
  * --describe as a lab does, and records it in DIR/NAME, NAME being the
  * program's file name: how `make check` runs an exercise.
+ *
+ * With --node it runs lab N's Node.js twin instead, labs/node/labN-*.js,
+ * with node (node.c says where it finds both), exactly as it runs a lab,
+ * and records it beside the C lab's runs: DIR/labN/node-M.tsv, .meta and
+ * .log, and DIR/labN/node-lab.meta. V8's abort at its heap limit is that
+ * run's wall: verdict limit, reason "V8 heap limit".
  *
  * The caps:
  *   rlimit  RLIMIT_AS on the lab: past it, malloc returns NULL and the lab
@@ -75,6 +82,7 @@
 
 #include "hunt.h"
 #include "lab.h"
+#include "node.h"
 #include "quiz.h"
 
 #define TICK_NS 1000000L   /* watchdog and wait loop: one millisecond */
@@ -151,6 +159,10 @@ static void print_help(void)
 "  -f, --fresh            first remove the records and charts of earlier\n"
 "                         runs in DIR/labN (.tsv .meta .log .png .svg\n"
 "                         .pdf .txt), under the lock; other files stay\n"
+"                         (with --node, only the twin's: node-*)\n"
+"      --node             run the lab's Node.js twin, labs/node/labN-*.js,\n"
+"                         with node ($LEAKLAB_NODE, else node in PATH):\n"
+"                         records DIR/labN/node-MODE.tsv, .meta, .log\n"
 "  -h, --help             this text\n"
 "LAB-ARGS may not set what the runner sets: --mode, --tsv, --describe,\n"
 "--help, --quiet (nor -m, -q, -h, nor a prefix such as --mo).\n"
@@ -350,6 +362,11 @@ struct lab_desc {
     char path[PATH_MAX];                 /* build/labN, or a PATH given */
     char name[NAME_MAX + 1];             /* "labN", or PATH's file name:
                                             its records are DIR/name */
+    const char *interp;                  /* the program that runs path
+                                            (node, for a twin), or NULL:
+                                            path is the program */
+    const char *prefix;                  /* before each record's name:
+                                            "node-" for a twin, else "" */
     char line[16384];                    /* the raw line; key, val in it */
     char *key[MAX_FIELDS];               /* tab-separated key=value ... */
     char *val[MAX_FIELDS];               /* ... pairs, in the line's order */
@@ -433,8 +450,12 @@ static ssize_t read_describe(const char *path, struct lab_desc *d)
         setpgid(0, 0);
         die_with_runner(runner);
         dup2(fd[1], STDOUT_FILENO);   /* dup2 clears O_CLOEXEC on fd 1 */
-        execl(path, path, "--describe", (char *)NULL);
-        fprintf(stderr, "leaklab: %s: %s\n", path, strerror(errno));
+        if (d->interp)
+            execlp(d->interp, d->interp, path, "--describe", (char *)NULL);
+        else
+            execl(path, path, "--describe", (char *)NULL);
+        fprintf(stderr, "leaklab: %s: %s\n", d->interp ? d->interp : path,
+                strerror(errno));
         _exit(127);
     }
     setpgid(pid, pid);   /* same as the child's; whichever runs first */
@@ -621,6 +642,8 @@ static bool describe(const char *path, int number, const char *name,
                      struct lab_desc *d)
 {
     d->number = number;
+    if (!d->prefix)
+        d->prefix = "";
     snprintf(d->path, sizeof d->path, "%s", path);
     snprintf(d->name, sizeof d->name, "%s", name);
     ssize_t len = read_describe(path, d);
@@ -725,6 +748,8 @@ struct run_result {
     double wall_ms;              /* fork to reaping */
     const char *verdict;         /* judge()'s word */
     long suspected_at;           /* leak_suspected_at (hunt.c), or -1 */
+    const char *reason;          /* why a twin's run is a limit: V8 said
+                                    so (node_judge), or NULL */
     char message[512];           /* the last line the lab said on stderr,
                                     or "" */
 };
@@ -741,11 +766,12 @@ static void record_paths(const struct run_plan *plan, struct run_paths *p)
 {
     char name[80];
     records_dir(p->dir, sizeof p->dir, plan->out, plan->lab->name);
-    snprintf(name, sizeof name, "%s.tsv", plan->mode);
+    const char *pre = plan->lab->prefix;   /* "node-" for a twin */
+    snprintf(name, sizeof name, "%s%s.tsv", pre, plan->mode);
     join(p->tsv, sizeof p->tsv, p->dir, name);
-    snprintf(name, sizeof name, "%s.meta", plan->mode);
+    snprintf(name, sizeof name, "%s%s.meta", pre, plan->mode);
     join(p->meta, sizeof p->meta, p->dir, name);
-    snprintf(name, sizeof name, "%s.log", plan->mode);
+    snprintf(name, sizeof name, "%s%s.log", pre, plan->mode);
     join(p->log, sizeof p->log, p->dir, name);
 }
 
@@ -808,9 +834,13 @@ static pid_t spawn_lab(const struct run_plan *plan, const char *tsv,
             }
         }
         setenv("LEAKLAB_CAP", plan->cap_kind, 1);  /* no cap of its own */
-        execv(plan->lab->path, argv);
-        fprintf(stderr, "leaklab: %s: %s\n", plan->lab->path,
-                strerror(errno));
+        if (plan->lab->interp) {
+            node_before_exec();
+            execvp(plan->lab->interp, argv);
+        } else {
+            execv(plan->lab->path, argv);
+        }
+        fprintf(stderr, "leaklab: %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     close(log_fd);
@@ -945,6 +975,8 @@ static void write_meta(const struct run_plan *plan, const struct run_paths *p,
     const char *wall = desc_mode(lab, "wall", plan->mode);
     if (wall && strcmp(r->verdict, "limit") == 0)
         put_field(f, "wall", wall);
+    if (r->reason)
+        put_field(f, "reason", r->reason);
     if (r->killed_by)
         put_field(f, "killed_by", r->killed_by);
     if (r->watchdog_rss)
@@ -1001,7 +1033,7 @@ static void print_summary(const struct run_plan *plan,
         printf("%s cap %.0f MiB: %s", plan->cap_kind, mib(plan->cap),
                wall + 7);
     else if (strcmp(r->verdict, "limit") == 0)     /* the lab's own wall */
-        printf("%s", wall ? wall : "limit: exit 3");
+        printf("%s", wall ? wall : r->reason ? r->reason : "limit: exit 3");
     else if (strcmp(r->verdict, "killed") == 0 && r->watchdog_rss)
         printf("%s cap %.0f MiB (watchdog saw %.1f MiB)", plan->cap_kind,
                mib(plan->cap), mib(r->watchdog_rss));
@@ -1067,8 +1099,10 @@ static const char *run_one(const struct run_plan *plan)
     if (interrupted)                 /* Ctrl-C between two runs */
         exit(128 + interrupted);
 
-    char *argv[plan->nlab_args + 4];
+    char *argv[plan->nlab_args + 5];
     int argc = 0;
+    if (plan->lab->interp)                   /* node labs/node/labN-*.js */
+        argv[argc++] = (char *)plan->lab->interp;
     argv[argc++] = (char *)plan->lab->path;
     argv[argc++] = "--mode";
     argv[argc++] = (char *)plan->mode;
@@ -1091,6 +1125,10 @@ static const char *run_one(const struct run_plan *plan)
     r.suspected_at = leak_suspected_at(paths.tsv,
                                        watched ? watched : "heap_used_kib");
     last_line(paths.log, r.message, sizeof r.message);
+    if (plan->lab->interp && (r.reason = node_judge(r.status, paths.log,
+                                                    r.message,
+                                                    sizeof r.message)))
+        r.verdict = "limit";            /* V8's abort at its wall */
     write_meta(plan, &paths, argv, &r);
     print_summary(plan, &r);
     if (plan->verbose || !as_expected(plan, r.verdict))
@@ -1181,8 +1219,10 @@ static void refuse_record_args(const struct run_plan *plans, int nplans,
 {
     static char records[2 + 2 * MAX_MODES][PATH_MAX];
     int nrecords = 0;
+    char labmeta[32];
+    snprintf(labmeta, sizeof labmeta, "%slab.meta", plans[0].lab->prefix);
     join(records[nrecords++], PATH_MAX, dir, ".lock");
-    join(records[nrecords++], PATH_MAX, dir, "lab.meta");
+    join(records[nrecords++], PATH_MAX, dir, labmeta);
     for (int i = 0; i < nplans; i++) {
         struct run_paths p;
         record_paths(&plans[i], &p);
@@ -1260,8 +1300,9 @@ static void lock_records(const char *dir)
 static void write_lab_meta(const struct lab_desc *lab, const char *dir,
                            const struct run_plan *plans, int nplans)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 32];
-    join(path, sizeof path, dir, "lab.meta");
+    char path[PATH_MAX], tmp[PATH_MAX + 32], name[32];
+    snprintf(name, sizeof name, "%slab.meta", lab->prefix);
+    join(path, sizeof path, dir, name);
     FILE *f = open_temp(path, tmp, sizeof tmp);
     for (int i = 0; i < lab->n; i++) {
         const struct run_plan *run = NULL;
@@ -1292,6 +1333,7 @@ struct run_options {
     bool quiet;                  /* --quiet */
     bool verbose;                /* --verbose */
     bool fresh;                  /* --fresh */
+    bool node;                   /* --node: the lab's Node.js twin */
     char **lab_args;             /* after "--" */
     int nlab_args;               /* how many */
 };
@@ -1309,6 +1351,7 @@ static bool parse_run_options(int argc, char **argv, struct run_options *o)
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"fresh", no_argument, NULL, 'f'},
+        {"node", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -1353,6 +1396,7 @@ static bool parse_run_options(int argc, char **argv, struct run_options *o)
         case 'q': o->quiet = true; break;
         case 'v': o->verbose = true; break;
         case 'f': o->fresh = true; break;
+        case 'N': o->node = true; break;
         case 'h': print_help(); return false;
         default: {   /* '?' or ':': named as typed, --quiet=1 not -q */
             /* A long option is always consumed whole, so it is the one
@@ -1378,6 +1422,9 @@ static bool parse_run_options(int argc, char **argv, struct run_options *o)
     if (o->number < 0 && !strchr(o->which, '/'))   /* a PATH: cmd_run */
         usage_error("unknown lab '%s': want a number such as 1, or a "
                     "program's path", o->which);
+    if (o->node && o->number < 0)
+        usage_error("--node runs a lab's twin: want a lab number, not '%s'",
+                    o->which);
     if (o->cap_given && o->cap_kind && strcmp(o->cap_kind, "none") == 0)
         usage_error("--cap with --cap-kind none: a cap of kind none caps "
                     "nothing; drop one of them");
@@ -1480,9 +1527,11 @@ static int report_verdicts(const struct run_plan *plans,
 /* --fresh, under the lock: removes DIR/labN's regular files whose names
  * end as a record or a chart does (.tsv .meta .log .png .svg .pdf .txt),
  * so that no chart of a mode this run does not make is left standing.
- * Anything else (lab 5's input, a massif directory, .lock) stays. Exits 1
+ * Anything else (lab 5's input, a massif directory, .lock) stays. Only
+ * names that start with prefix go: "node-" for a twin's run, which leaves
+ * the C lab's records standing; "" for a lab's, which clears both. Exits 1
  * if a record cannot be removed. */
-static void remove_old_records(const char *dir)
+static void remove_old_records(const char *dir, const char *prefix)
 {
     static const char *const ends[] = {".tsv", ".meta", ".log", ".png",
                                        ".svg", ".pdf", ".txt"};
@@ -1500,6 +1549,8 @@ static void remove_old_records(const char *dir)
             record |= n > k && strcmp(e->d_name + n - k, ends[i]) == 0;
         }
         struct stat st;
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;              /* --node --fresh: the twin's alone */
         if (!record || fstatat(dirfd(dp), e->d_name, &st,
                                AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISREG(st.st_mode))
@@ -1540,6 +1591,17 @@ static int cmd_run(int argc, char **argv)
                         o.which);
         snprintf(name, sizeof name, "%s", base);
         o.number = -1;
+    } else if (o.node) {
+        char bin[PATH_MAX];
+        build_dir(bin, sizeof bin);
+        if (!node_twin_path(o.number, bin, path, sizeof path))
+            usage_error("--node: %s", path);
+        if (!node_available()) {
+            fprintf(stderr, "leaklab: --node: no %s to run lab %d's twin "
+                    "(make deps installs nodejs)\n", node_program(), o.number);
+            return EXIT_ERROR;
+        }
+        snprintf(name, sizeof name, "lab%d", o.number);
     } else {
         char bin[PATH_MAX];
         build_dir(bin, sizeof bin);
@@ -1550,6 +1612,10 @@ static int cmd_run(int argc, char **argv)
                         "list)", o.which, path);
     }
     static struct lab_desc lab;
+    if (o.node) {
+        lab.interp = node_program();
+        lab.prefix = "node-";
+    }
     if (!describe(path, o.number, name, &lab))
         return EXIT_ERROR;
     if (o.mode && !has_mode(&lab, o.mode))
@@ -1565,7 +1631,7 @@ static int cmd_run(int argc, char **argv)
     make_dir(dir);
     lock_records(dir);
     if (o.fresh)
-        remove_old_records(dir);
+        remove_old_records(dir, lab.prefix);
     say_switched(plans, nplans);
     write_lab_meta(&lab, dir, plans, nplans);
     const char *verdicts[MAX_MODES];

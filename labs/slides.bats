@@ -38,10 +38,25 @@ page_text() {
 }
 
 # The deck's order: the title page, how to read a chart, then two pages
-# per lab (its showcase run, then its comparison), then the closing page.
+# per lab (its showcase run, then its comparison), a third for a lab whose
+# Node.js twin ran (the two side by side), then the closing page.
+# lab_pages N - how many pages lab N has in the deck: 2, or 3 with a twin.
+lab_pages() {
+    local n=2
+    [[ ! -e $SLIDES_OUT/lab$1/node-lab.meta ]] || n=$((n + 1))   # its twin
+    [[ ! -e $SLIDES_OUT/lab$1/$(describe_value "$1" showcase)-hunt.tsv ]] || n=$((n + 1))   # its hunt
+    echo "$n"
+}
 # showcase_page I, compare_page I - the pages of the I-th lab (from 1).
-showcase_page() { echo $(( 1 + 2 * $1 )); }
-compare_page() { echo $(( 2 + 2 * $1 )); }
+showcase_page() {
+    local page=3 n k=1
+    for n in $(lab_numbers); do
+        (( k++ < $1 )) || break
+        page=$(( page + $(lab_pages "$n") ))
+    done
+    echo "$page"
+}
+compare_page() { echo $(( $(showcase_page "$1") + 1 )); }
 
 # text_lines P [BELOW] - page P's lines of text, top to bottom, each as
 # "PT<tab>TEXT" (XML's escapes undone): the words whose boxes start within 2 pt of the same
@@ -91,19 +106,20 @@ assert_header() {
 
 # --- the deck ----------------------------------------------------------------
 
-@test "make slides writes slides.pdf: a title page, how to read, two pages per lab, a closing page" {
+@test "make slides writes slides.pdf: a title page, how to read, two pages per lab (three with a twin), a closing page" {
     skip_without_deck
     [ -s "$DECK" ] || fail "no $DECK"
-    local labs pages hunts=0 n
+    local labs pages hunts=0 n twins=0
     labs=$(lab_numbers | grep -c .)
+    for n in $(lab_numbers); do [[ ! -e $SLIDES_OUT/lab$n/node-lab.meta ]] || twins=$((twins + 1)); done
     pages=$(pdf_pages "$DECK")
     (( labs >= 1 )) || fail "leaklab list found no labs"
     # A lab whose showcase make hunted (lab 7) has a third page: its table.
     for n in $(lab_numbers); do
         [[ ! -e $SLIDES_OUT/lab$n/$(describe_value "$n" showcase)-hunt.tsv ]] || hunts=$((hunts + 1))
     done
-    (( pages == 3 + 2 * labs + hunts )) ||
-        fail "$pages pages for $labs labs and $hunts hunts; expected $(( 3 + 2 * labs + hunts ))"
+    (( pages == 3 + 2 * labs + twins + hunts )) ||
+        fail "$pages pages for $labs labs, $twins with a twin, $hunts hunts; expected $(( 3 + 2 * labs + twins + hunts ))"
 }
 
 @test "the slides show the frequent hunt's table: session_new first, marked leak?" {

@@ -8,9 +8,10 @@
 #      (plots/howto.gp)
 #   then, per lab, two pages, each titled with the lab's claim:
 #      its showcase, the run that tells the story best, then its
-#      comparison, every mode's rss: the leak beside its fixes; and, for
-#      a lab whose showcase was hunted (lab 7), the hunt's table
-#      (plots/hunt.sh --table)
+#      comparison, every mode's rss: the leak beside its fixes; a third
+#      where its Node.js twin ran too (OUT/labN/node-lab.meta): the lab
+#      beside the twin (plots/node-compare.sh); and, for a lab whose
+#      showcase was hunted (lab 7), the hunt's table (plots/hunt.sh --table)
 #   last  one line per lab, the leak, its fix and the tool that shows it,
 #      and a pointer to LESSONS.md (plots/recap.gp)
 #
@@ -72,7 +73,12 @@ for n in "${nums[@]}"; do
     header=$pages/header-$n.gp
     printf 'claim = %s\nload %s\n' "$(gp_str "$claim")" "'plots/header.gp'" >"$header"
     plots/plot.sh --formats pdf --extra "$header" --top 280 "$dir"
-    for page in "$dir/$showcase.pdf" "$dir/compare.pdf"; do
+    pages_of_lab=("$dir/$showcase.pdf" "$dir/compare.pdf")
+    if [[ -e $dir/node-lab.meta ]]; then
+        plots/node-compare.sh --formats pdf --extra "$header" --top 280 "$dir"
+        pages_of_lab+=("$dir/node-compare.pdf")
+    fi
+    for page in "${pages_of_lab[@]}"; do
         [[ -s $page ]] || die "$page: not drawn (no run of that mode?)"
         chart_pages+=("$page")
     done
