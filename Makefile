@@ -90,7 +90,9 @@ LAB6_FLAGS   = -lm $(if $(filter yes,$(hiredis_now)),-DLEAKLAB_HIREDIS=1 -lhired
 $(BUILD)/hiredis-%.stamp:
 	@mkdir -p $(@D) && rm -f $(BUILD)/hiredis-*.stamp && touch $@
 
-# Lab 7 serves HTTP with libmicrohttpd and drives itself with libcurl.
+# Lab 7 serves HTTP with libmicrohttpd (harness/httpd.c) and drives itself
+# with libcurl (harness/loadgen.c), both linked into lab 7 alone.
+LAB7_DEPS  := $(BUILD)/harness/httpd.o $(BUILD)/harness/loadgen.o
 LAB7_FLAGS := -lmicrohttpd -lcurl
 
 # build/labN from labs/labN-*.c and the lab library. A lab may add

@@ -450,7 +450,8 @@ audit_flat() {
     local lsan=$BATS_TEST_TMPDIR/lab7-lsan supp=$BATS_TEST_TMPDIR/once.supp
     clang -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=leak -o "$lsan" \
         "$LEAKLAB_ROOT/labs/lab7-server.c" "$LEAKLAB_ROOT/harness/lab.c" \
-        "$LEAKLAB_ROOT/harness/probe.c" -lmicrohttpd -lcurl -pthread
+        "$LEAKLAB_ROOT/harness/probe.c" "$LEAKLAB_ROOT/harness/httpd.c" \
+        "$LEAKLAB_ROOT/harness/loadgen.c" -lmicrohttpd -lcurl -pthread
     run --separate-stderr "$lsan" --quiet --mode once --iterations 2 --size 16K
     assert_failure 23
     # shellcheck disable=SC2154  # set by bats' run --separate-stderr
