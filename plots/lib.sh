@@ -35,6 +35,41 @@ is_num() {
     [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]
 }
 
+# chart_options [--text] "$@" - the options every chart script takes:
+# --formats "png svg pdf small", --extra FILE (gnuplot loaded after the
+# script's own settings: the slides' header), --top PX (a band kept free
+# above the plot for it), and --text where the first word is --text.
+# Sets formats, fmts, extra (absolute), top, text and chart_dir (the one
+# argument left, a directory); calls usage, which the script defines, on
+# a bad command line, or exits 2 with one line naming a bad value.
+# shellcheck disable=SC2034  # text, top, fmts and chart_dir are the caller's
+chart_options() {
+    local text_ok=0
+    [[ ${1:-} != --text-ok ]] || { text_ok=1; shift; }
+    text=0 formats="png svg" extra="" top=0
+    while [[ $# -gt 1 ]]; do
+        case $1 in
+            --text)    [[ $text_ok -eq 1 ]] || usage; text=1; shift ;;
+            --formats) formats=$2; shift 2 ;;
+            --extra)   extra=$2; shift 2 ;;
+            --top)     top=$2; shift 2 ;;
+            *)         break ;;
+        esac
+    done
+    [[ $# -eq 1 && -d $1 ]] || usage
+    [[ $top =~ ^[0-9]+$ && $top -lt 700 ]] ||
+        { warn "--top: '$top' is not a whole number of pixels under 700"; exit 2; }
+    read -ra fmts <<<"$formats"
+    local f
+    for f in "${fmts[@]}"; do
+        [[ $f == @(png|svg|pdf|small) ]] ||
+            { warn "--formats: '$f' is not one of png svg pdf small"; exit 2; }
+    done
+    [[ -z $extra || -r $extra ]] || { warn "--extra: cannot read '$extra'"; exit 2; }
+    [[ -z $extra || $extra == /* ]] || extra=$PWD/$extra   # gnuplot runs a '<name'
+    chart_dir=$1
+}
+
 # abs_dir DIR - DIR as an absolute path, kept whole even when its name
 # ends in a newline (which $(...) would strip). gnuplot reads a file name
 # that starts with '<' as a command to run: an absolute path never does.
@@ -194,6 +229,18 @@ is_column_name() {
 # --------------------------------------------------------------------------
 # gnuplot
 # --------------------------------------------------------------------------
+
+# gp_array NAME VALUE... - a gnuplot array of strings: "array NAME[n]"
+# (at least one element: gnuplot refuses an empty one), then one line
+# per element, each through gp_str.
+gp_array() {
+    local name=$1 i=0 v; shift
+    echo "array ${name}[$(( $# > 0 ? $# : 1 ))]"
+    for v in "$@"; do
+        i=$((i + 1))
+        echo "${name}[$i] = $(gp_str "$v")"
+    done
+}
 
 # gp_str S - S as a gnuplot string expression: a single-quoted literal
 # (where gnuplot expands neither `command` nor @macro; '' is a quote), with

@@ -37,26 +37,8 @@ usage() {
     echo "usage: node-compare.sh [--formats \"png svg pdf small\"] [--extra FILE] [--top PX] OUT/labN" >&2
     exit 2
 }
-formats="png svg" extra="" top=0
-while [[ $# -gt 1 ]]; do
-    case $1 in
-        --formats) formats=$2; shift 2 ;;
-        --extra)   extra=$2; shift 2 ;;
-        --top)     top=$2; shift 2 ;;
-        *)         break ;;
-    esac
-done
-[[ $# -eq 1 && -d $1 ]] || usage
-[[ $top =~ ^[0-9]+$ && $top -lt 700 ]] ||
-    { echo "node-compare.sh: --top: '$top' is not a whole number of pixels under 700" >&2; exit 2; }
-read -ra fmts <<<"$formats"
-for f in "${fmts[@]}"; do
-    [[ $f == @(png|svg|pdf|small) ]] ||
-        { echo "node-compare.sh: --formats: '$f' is not one of png svg pdf small" >&2; exit 2; }
-done
-dir=$(abs_dir "$1") || die "$1: cannot enter"
-[[ -z $extra || -r $extra ]] || { echo "node-compare.sh: --extra: cannot read '$extra'" >&2; exit 2; }
-[[ -z $extra || $extra == /* ]] || extra=$PWD/$extra
+chart_options "$@"
+dir=$(abs_dir "$chart_dir") || die "$chart_dir: cannot enter"
 cd "$(dirname -- "$0")/.."   # gnuplot scripts load plots/style.gp
 
 settings=$(mktemp)

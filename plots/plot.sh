@@ -61,27 +61,9 @@ usage() {
     echo "usage: plot.sh [--text] [--formats \"png svg pdf small\"] [--extra FILE] [--top PX] OUT/labN" >&2
     exit 2
 }
-text=0 formats="png svg" extra="" top=0 in_compare=0
-while [[ $# -gt 1 ]]; do
-    case $1 in
-        --text)    text=1; shift ;;
-        --formats) formats=$2; shift 2 ;;
-        --extra)   extra=$2; shift 2 ;;
-        --top)     top=$2; shift 2 ;;
-        *)         break ;;
-    esac
-done
-[[ $# -eq 1 && -d $1 ]] || usage
-[[ $top =~ ^[0-9]+$ && $top -lt 700 ]] ||
-    { echo "plot.sh: --top: '$top' is not a whole number of pixels under 700" >&2; exit 2; }
-read -ra fmts <<<"$formats"
-for f in "${fmts[@]}"; do
-    [[ $f == @(png|svg|pdf|small) ]] ||
-        { echo "plot.sh: --formats: '$f' is not one of png svg pdf small" >&2; exit 2; }
-done
-dir=$(abs_dir "$1") || die "$1: cannot enter"
-[[ -z $extra || -r $extra ]] || { echo "plot.sh: --extra: cannot read '$extra'" >&2; exit 2; }
-[[ -z $extra || $extra == /* ]] || extra=$PWD/$extra   # gnuplot runs a '<name'
+in_compare=0
+chart_options --text-ok "$@"
+dir=$(abs_dir "$chart_dir") || die "$chart_dir: cannot enter"
 cd "$(dirname -- "$0")/.."   # gnuplot scripts load plots/style.gp
 
 settings=$(mktemp)
@@ -744,12 +726,8 @@ for col in "${chart_cols[@]}"; do
         echo "load 'plots/style.gp'"
         echo "fmts = $(gp_str "$formats")"
         echo "xlab = $(gp_str "$xlabel")"
-        echo "array files[${#files[@]}]"
-        echo "array names[${#files[@]}]"
-        for i in "${!files[@]}"; do
-            echo "files[$((i + 1))] = $(gp_str "${files[$i]}")"
-            echo "names[$((i + 1))] = $(gp_str "${names[$i]}")"
-        done
+        gp_array files "${files[@]}"
+        gp_array names "${names[@]}"
         echo "col = $(gp_str "$col")"
         echo "out = $(gp_str "$dir/compare-$col")"
         echo "ttl = $(gp_str "Lab $labnum: $title - $col of every mode")"

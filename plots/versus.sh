@@ -108,12 +108,8 @@ budget_line() {
 {
     echo "load 'plots/style.gp'"
     [[ -z $xlabel ]] || echo "xlab = $(gp_str "$xlabel")"
-    echo "array files[${#files[@]}]"
-    echo "array names[${#files[@]}]"
-    for i in "${!files[@]}"; do
-        echo "files[$((i + 1))] = $(gp_str "${files[$i]}")"
-        echo "names[$((i + 1))] = $(gp_str "${names[$i]}")"
-    done
+    gp_array files "${files[@]}"
+    gp_array names "${names[@]}"
     echo "out = $(gp_str "$out")"
     echo "ttl = $(gp_str "Lab $labnum: $title")"
     echo "caption = $(gp_str "${caption:-$takeaway}")"
