@@ -25,8 +25,10 @@
 #
 # Like plot.sh it reads records only (lab.meta, node-lab.meta, each run's
 # MODE.meta and .tsv, node-MODE.meta and .tsv), trusts none of them
-# (plots/lib.sh), places every label in free space (plots/layout.awk),
-# and on any record it cannot read says so in one line, removes the old
+# (plots/lib.sh), places every label in free space (plots/layout.awk):
+# a wall's label in full, on two lines, or short ("cap 192 MiB"), and
+# where a panel has no free place even for that, under its title; and on
+# any record it cannot read says so in one line, removes the old
 # chart and exits 1.
 set -euo pipefail
 
@@ -187,9 +189,10 @@ done
 # Each panel's walls in its rss row: a cap near the data (within 2x:
 # closer than plot.sh's 3x, as a panel here holds two runs and their
 # labels; the runs' own charts name the others), named by side; one line
-# for both when they are the same size. w_p w_y w_text w_alt w_row: panel (1-based), MiB, label, the
-# label on two lines, and the row (0 rss, 1 heap).
-w_p=() w_y=() w_text=() w_alt=() w_row=()
+# for both when they are the same size. w_p w_y w_text w_alt w_short
+# w_row: panel (1-based), MiB, label, the label on two lines, a short
+# one for a crowded panel, and the row (0 rss, 1 heap).
+w_p=() w_y=() w_text=() w_alt=() w_short=() w_row=()
 for ((p = 0; p < np; p++)); do
     data=0
     for i in $((2 * p)) $((2 * p + 1)); do [[ -z ${s_tsv[i]} ]] || data=$(max2 "${s_max[i]}" "$data"); done
@@ -203,12 +206,14 @@ for ((p = 0; p < np; p++)); do
         if [[ ${s_kind[c]} == "${s_kind[k]}" ]]; then kind=${s_kind[c]}; else kind="C ${s_kind[c]}, Node ${s_kind[k]}"; fi
         w_p+=($((p + 1))) w_y+=("${s_cap[c]}") w_row+=(0)
         w_text+=("cap ${s_cap[c]} MiB ($kind)") w_alt+=("cap ${s_cap[c]} MiB"$'\n'"($kind)")
+        w_short+=("cap ${s_cap[c]} MiB")
         near=()
     fi
     for i in "${near[@]}"; do
         if (( i % 2 == 0 )); then who=C; else who=Node; fi
         w_p+=($((p + 1))) w_y+=("${s_cap[i]}") w_row+=(0)
         w_text+=("$who cap ${s_cap[i]} MiB (${s_kind[i]})") w_alt+=("$who cap ${s_cap[i]} MiB"$'\n'"(${s_kind[i]})")
+        w_short+=("$who cap ${s_cap[i]} MiB")
     done
     for i in $((2 * p)) $((2 * p + 1)); do
         [[ -n ${s_tsv[i]} && ${s_kind[i]} != none ]] || continue
@@ -221,6 +226,7 @@ for ((p = 0; p < np; p++)); do
             w_p+=($((p + 1 + np))) w_y+=("${s_budget[i]}") w_row+=(1)
             w_text+=("heap budget $(calc "int(${s_budget[i]} + 0.5)") MiB")
             w_alt+=("heap budget"$'\n'"$(calc "int(${s_budget[i]} + 0.5)") MiB")
+            w_short+=("budget $(calc "int(${s_budget[i]} + 0.5)") MiB")
             break
         done
     fi
@@ -382,13 +388,29 @@ for k in "${!w_p[@]}"; do
     printf 'hline\t%d\t%s\n' "${w_p[$k]}" "${w_y[$k]}" >>"$layin"
 done
 for k in "${!w_p[@]}"; do
-    want_label "${w_p[$k]}" 1 along 0 "${w_y[$k]}" "${w_text[$k]}" "${w_alt[$k]}"
+    want_label "${w_p[$k]}" 1 along 0 "${w_y[$k]}" "${w_text[$k]}" "${w_alt[$k]}" "${w_short[$k]}"
 done
 
 placed=()
 [[ -z ${NODE_COMPARE_LAYOUT:-} ]] || cp -- "$layin" "$NODE_COMPARE_LAYOUT"   # to debug a layout
 mapfile -t placed < <(LC_ALL=C awk -f plots/layout.awk <"$layin")
 [[ ${#placed[@]} -eq ${#l_panel[@]} ]] || fail "layout.awk placed ${#placed[@]} of ${#l_panel[@]} labels"
+
+# A label with no free place in its panel (four narrow panels and two
+# runs can fill one) is not set on the lines there: its full text goes
+# under the panel's title instead, after how the runs ended (in the heap
+# row, after the title), and the wall is still drawn.
+moved=()
+for line in "${placed[@]}"; do
+    IFS=$'\t' read -r id _ _ _ crowd <<<"$line"
+    [[ $crowd == crowded ]] && is_uint "$id" || continue
+    q=$(( l_panel[id - 1] - 1 ))
+    mapfile -d $'\036' -t forms < <(printf '%s' "${l_text[$((id - 1))]}")
+    if [[ -n ${pends[q]} ]]; then pends[q]+="; ${forms[0]//$'\n'/ }"
+    else ptitle[q]+=" - ${forms[0]//$'\n'/ }"
+    fi
+    moved[id]=1
+done
 
 # --- gnuplot -----------------------------------------------------------------------
 
@@ -431,6 +453,7 @@ mapfile -t placed < <(LC_ALL=C awk -f plots/layout.awk <"$layin")
         IFS=$'\t' read -r id f sx sy _ <<<"$line"
         is_uint "$id" && is_uint "$f" && is_num "$sx" && is_num "$sy" ||
             fail "layout.awk: '$line': not a position"
+        [[ -z ${moved[id]:-} ]] || continue
         mapfile -d $'\036' -t forms < <(printf '%s' "${l_text[$((id - 1))]}")
         mapfile -t lines < <(printf '%s\n' "${forms[$((f - 1))]}")
         for k in "${!lines[@]}"; do
