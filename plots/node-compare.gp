@@ -16,6 +16,8 @@
 #   ctsv ntsv cmcol      arrays: the C run's TSV and the twin's ("" for
 #                        none), and C's mmap'd column (mmap_kib, or lab
 #                        3's external_kib)
+#   side_col cside nside another process's memory beside rss (lab 6's
+#                        server_rss_kib), and whether each run has it
 #   cex cey nex ney      arrays: each run's last row, where its cross goes
 #   xmax xstep ptn       the shared x axis, points every ptn rows
 #   nw, wy wp wls        the walls: y, panel, line style (10 cap, 12 budget)
@@ -34,9 +36,11 @@ twin_styles = \
     "set style line 41 lc rgb okabe_blue   lw 9 pt 7 ps 1.3 * pss;" . \
     "set style line 42 lc rgb okabe_orange lw 15;" . \
     "set style line 43 lc rgb okabe_green  lw 8;" . \
+    "set style line 44 lc rgb okabe_purple lw 9;" . \
     "set style line 31 lc rgb okabe_blue   lw 3.5 dt (10, 6) pt 6 ps 1.5 * pss;" . \
     "set style line 32 lc rgb okabe_orange lw 3.5 dt (10, 6);" . \
     "set style line 33 lc rgb okabe_green  lw 3.5 dt (10, 6);" . \
+    "set style line 34 lc rgb okabe_purple lw 3.5 dt (10, 6);" . \
     "set style line 49 lc rgb '#ffffff'    lw 3.5"
 eval twin_styles
 
@@ -105,6 +109,10 @@ do for [fmt in fmts] {
         c_rss = 'ctsv[p] using "iter":(column("rss_kib")/1024.) with linespoints ls 41 pointinterval ptn notitle'
         n_rss = 'ntsv[p] using "iter":(column("rss_kib")/1024.) with lines ls 49 notitle, ' . \
                 'ntsv[p] using "iter":(column("rss_kib")/1024.) with linespoints ls 31 pointinterval ptn notitle'
+        # Beside rss, where a run has it: the other process's memory.
+        if (cside[p]) { c_rss = c_rss . ', ctsv[p] using "iter":(column(side_col)/1024.) with lines ls 44 notitle' }
+        if (nside[p]) { n_rss = n_rss . ', ntsv[p] using "iter":(column(side_col)/1024.) with lines ls 49 notitle, ' . \
+                                        'ntsv[p] using "iter":(column(side_col)/1024.) with lines ls 34 notitle' }
         c_heap = 'ctsv[p] using "iter":(column(cmcol[p])/1024.) with lines ls 42 notitle, ' . \
                  'ctsv[p] using "iter":(column("heap_used_kib")/1024.) with lines ls 43 notitle'
         n_heap = 'ntsv[p] using "iter":(column("external_kib")/1024.) with lines ls 49 notitle, ' . \

@@ -11,11 +11,14 @@
 #                                   beside two crosses, a label could
 #                                   read as the other's)
 #
-# A lab whose comparison draws heap_used (lab.meta's compare=: labs 2 and
-# 3) gets a second row of panels, the heap: C's heap_used beside V8's
-# heapUsed, and the bytes C took from mmap (lab 3's external_kib, else
-# malloc's mmap_kib) beside Node's external, each pair in one colour, C
-# solid, Node dashed, with the heap budget the runs kept.
+# A lab whose comparison draws heap_used (lab.meta's or node-lab.meta's
+# compare=: labs 2 and 3; lab 6's twin) gets a second row of panels, the
+# heap: C's heap_used beside V8's heapUsed, and the bytes C took from mmap
+# (lab 3's external_kib, else malloc's mmap_kib) beside Node's external,
+# each pair in one colour, C solid, Node dashed, with the heap budget the
+# runs kept. Another process's memory in the lab's compare= (lab 6's
+# server_rss_kib, its redis-server's rss) is drawn beside rss, C solid
+# and Node dashed in purple, in the panels whose runs have it.
 #
 # Modes pair by name; a twin's mode that mirrors a C mode of another name
 # says so in node-lab.meta (pair.MODE=C_MODE: lab 5's pipe is its stream).
@@ -81,8 +84,18 @@ for m in "${c_modes[@]}" "${n_modes[@]}"; do
     [[ -n $m && $m != */* && $m != . && $m != .. && $m != lab ]] ||
         fail "$dir: a lab.meta names a mode '$m', which cannot be a file name"
 done
+# The heap row: the lab's compare= or the twin's names heap_used_kib.
+compares=,$(meta_get "$labmeta" compare || true),$(meta_get "$twinmeta" compare || true),
 heap_row=0
-[[ ,$(meta_get "$labmeta" compare || true), == *,heap_used_kib,* ]] && heap_row=1
+[[ $compares == *,heap_used_kib,* ]] && heap_row=1
+# Beside rss, another process's memory the lab records (lab 6's
+# server_rss_kib, its redis-server's): the first other _kib column of
+# the lab's compare=, drawn in the rss row where a run has it above 0.
+csv_list "$(meta_get "$labmeta" compare || true)"
+side_col=""
+for c in "${list[@]}"; do
+    [[ $c == *_kib && $c != heap_used_kib && $c =~ ^[a-z0-9_]+$ ]] && { side_col=$c; break; }
+done
 
 # --- the pairs: a panel each -------------------------------------------------
 
@@ -159,11 +172,18 @@ read_run() {
     is_uint "${r_last:-}" && is_num "${r_rss:-}" && is_num "${r_max:-}" &&
         is_num "${r_heap:-}" && is_num "${r_mmap:-}" ||
         { warn "$r_tsv: cannot be summed up"; return 1; }
+    # side_col's highest value (MiB), 0 where the run lacks it.
+    r_side=0
+    if [[ -n $side_col ]] && tsv_header "$r_tsv" 2>/dev/null | grep -qx -- "$side_col"; then
+        r_side=$(tsv_columns "$r_tsv" "$side_col" | LC_ALL=C awk '
+            $1 > m { m = $1 } END { printf "%.6f\n", m / 1024 }')
+        is_num "$r_side" || { warn "$r_tsv: $side_col cannot be summed up"; return 1; }
+    fi
 }
 
 # Per panel and side (index 2p for C, 2p+1 for Node): what read_run found.
 s_tsv=() s_end=() s_last=() s_rss=() s_max=() s_mcol=()
-s_cap=() s_kind=() s_budget=()
+s_cap=() s_kind=() s_budget=() s_side=()
 xlast=0 rss_top=0 heap_top=0
 for ((p = 0; p < np; p++)); do
     for side in 0 1; do
@@ -176,7 +196,8 @@ for ((p = 0; p < np; p++)); do
         read_run "$stem" || fail "$dir: cannot draw lab $labnum beside its twin"
         s_tsv[i]=$r_tsv s_end[i]=$r_end s_last[i]=$r_last s_rss[i]=$r_rss s_max[i]=$r_max
         s_mcol[i]=$r_mcol s_cap[i]=$r_cap s_kind[i]=$r_kind
-        s_budget[i]=$r_budget
+        s_budget[i]=$r_budget s_side[i]=$r_side
+        rss_top=$(max2 "$r_side" "$rss_top")
         xlast=$(max2 "$r_last" "$xlast")
         rss_top=$(max2 "$r_max" "$rss_top")
         heap_top=$(max2 "$(max2 "$r_heap" "$r_mmap")" "$heap_top")
@@ -266,6 +287,11 @@ if [[ $heap_row == 1 ]]; then
     key_texts+=("C heap_used" "Node heapUsed" "C $mname" "Node external")
     key_ls+=(43 33 42 32) key_kinds+=(line line line line)
 fi
+has_side=0
+for i in "${!s_side[@]}"; do [[ $(calc "${s_side[i]} > 0") == 1 ]] && has_side=1; done
+if [[ $has_side == 1 ]]; then
+    key_texts+=("C ${side_col%_kib}" "Node ${side_col%_kib}") key_ls+=(44 34) key_kinds+=(line line)
+fi
 key_texts+=("last row") key_ls+=(11) key_kinds+=(point)
 all=""
 for t in "${key_texts[@]}"; do all+="${all:+$'\036'}$t"; done
@@ -299,7 +325,7 @@ tick_step() {
 # The shared axes: x to the longest run, y per row over its data and walls,
 # with as many ticks as a panel's height has room for.
 xmax=$(calc "$xlast > 0 ? $xlast * 1.04 : 1")
-xstep=$(tick_step "$xlast" $(( pw > 700 ? 8 : 5 )))
+xstep=$(tick_step "$xlast" $(( pw > 700 ? 8 : pw > 400 ? 5 : 3 )))   # narrow panels (lab 6: five), fewer
 ymax_rss=$(calc "($rss_top > $Y_FLOOR ? $rss_top : $Y_FLOOR) * $HEADROOM")
 ymax_heap=$(calc "($heap_top > $Y_FLOOR ? $heap_top : $Y_FLOOR) * $HEADROOM")
 ystep_rss=$(tick_step "$ymax_rss" $(( ph0 > 400 ? 8 : ph0 > 200 ? 5 : 4 )))
@@ -377,6 +403,7 @@ for ((q = 0; q < npanels; q++)); do
         [[ -n ${s_tsv[i]} ]] || continue
         if [[ $row == 0 ]]; then
             points $((q + 1)) "$side.rss" "${s_tsv[i]}" rss_kib
+            [[ $(calc "${s_side[i]:-0} > 0") == 0 ]] || points $((q + 1)) "$side.side" "${s_tsv[i]}" "$side_col"
             printf 'mark\t%d\t%s\t%s\t16\n' $((q + 1)) "${s_last[i]}" "${s_rss[i]}" >>"$layin"
         else
             points $((q + 1)) "$side.heap" "${s_tsv[i]}" heap_used_kib
@@ -428,6 +455,7 @@ done
     echo "array showx[$npanels]; array showy[$npanels]; array tx[$npanels]; array ty[$npanels]; array ptitle[$npanels]"
     echo "array pends[$npanels]; array ey[$npanels]; end_pt = $END_PT"
     echo "array ctsv[$npanels]; array ntsv[$npanels]; array cmcol[$npanels]"
+    echo "side_col = $(gp_str "$side_col"); array cside[$npanels]; array nside[$npanels]"
     echo "array cex[$npanels]; array cey[$npanels]; array nex[$npanels]; array ney[$npanels]"
     for ((q = 0; q < npanels; q++)); do
         k=$((q + 1)) p=$((q % np))
@@ -437,6 +465,7 @@ done
         echo "ptitle[$k] = $(gp_str "${ptitle[$q]}"); pends[$k] = $(gp_str "${pends[$q]}"); ey[$k] = $eyp"
         echo "ctsv[$k] = $(gp_str "${s_tsv[2 * p]}"); ntsv[$k] = $(gp_str "${s_tsv[2 * p + 1]}")"
         echo "cmcol[$k] = $(gp_str "${s_mcol[2 * p]:-mmap_kib}")"
+        echo "cside[$k] = $(calc "${s_side[2 * p]:-0} > 0"); nside[$k] = $(calc "${s_side[2 * p + 1]:-0} > 0")"
         echo "cex[$k] = ${s_last[2 * p]:-NaN}; cey[$k] = ${s_rss[2 * p]:-NaN}"
         echo "nex[$k] = ${s_last[2 * p + 1]:-NaN}; ney[$k] = ${s_rss[2 * p + 1]:-NaN}"
     done

@@ -1,0 +1,738 @@
+'use strict';
+/*
+ * Lab 6 in Node.js: the unbounded cache. The twin of labs/lab6-cache.c,
+ * run by `leaklab run 6 --node` beside it.
+ *
+ * The lesson is the C lab's: a cache that nothing bounds is a leak with a
+ * hit rate. The first seed, *Node.js memory notes*, names the cache first
+ * among the causes of leaks and gives four steps of advice, each a mode
+ * here as in C: entries that expire (ttl), a map with a size limit
+ * (limit), an LRU (lru), a cache outside the process (redis).
+ *
+ * The workload is the C lab's, draw for draw. A batch (an iteration, a
+ * row) is --requests lookups; a miss computes a --size value and stores
+ * it. The key space grows by --new-keys a batch, each new key asked for
+ * once as it arrives, the rest drawn with a Zipf-like popularity from
+ * splitmix64 seeded by --seed: the C lab's generator, ported bit for bit
+ * (BigInt for its 64-bit words; the draw's floating point is the same
+ * IEEE arithmetic, Math.exp and Math.log1p in place of libm's). So the
+ * in-process modes record the C lab's hits, misses, entries, evictions
+ * and cache_kib on every row, and labs/node-lab6.bats checks that they
+ * do, byte for byte.
+ *
+ * The cache is a Map at module level, as a Node service's would be: a
+ * Map remembers insertion order, which gives limit its FIFO (the first
+ * key is the oldest insertion) and lru its order of use (a hit deletes
+ * and sets the key again, so the first key is the least recently used).
+ *
+ *   unbounded  a Map that never evicts: every key ever asked for stays.
+ *   limit      at most --max-entries; a full Map drops its first key.
+ *   lru        bounded by --max-bytes; a hit moves its key to the end,
+ *              and the first keys go while the count is over the bound.
+ *   ttl        each entry dies --ttl batches after it was written, on the
+ *              lab's batch clock (not Date.now(): the rows must not depend
+ *              on how fast this machine is).
+ *   redis      the cache in a private redis-server, this twin's child,
+ *              started as harness/redis.c starts the C lab's. The twin
+ *              stays flat; the server holds the bytes (server_rss_kib).
+ *
+ * The values are Buffers, made with Buffer.allocUnsafeSlow: each its own
+ * block outside V8's heap, counted in `external`. A cached response is
+ * bytes, and Buffers are how Node holds bytes; it is also the C lab's
+ * split, a small entry pointing at a large block. So the chart shows
+ * where the memory went: heapUsed carries the Map and its small entry
+ * objects, external the values. (allocUnsafe would slice values under
+ * 4 KiB from a shared pool, so that an evicted value frees nothing while
+ * a neighbour lives. Strings would put the values on V8's heap, where
+ * --max-old-space-size is the wall: lab 2's story, not this one.)
+ *
+ * cache_kib is the C lab's count, not V8's: each entry charged its value
+ * and C's 40 bytes of bookkeeping, and the table 8 bytes a slot, doubling
+ * as C's buckets do. lru bounds that count, so it evicts at the moments
+ * C's does. What V8 really spends is in heap_used_kib and external_kib.
+ *
+ * Each row comes after a full garbage collection (--gc, this twin's
+ * default): an evicted Buffer's bytes go back only when V8 collects it,
+ * and the rows count what the cache holds, as C's do.
+ * On every row: hits + misses = requests, and for the in-process modes
+ * entries = the last row's entries + misses - evictions.
+ *
+ * Run it:  build/leaklab run 6 --node      or
+ *          node labs/node/lab6-cache.js --mode lru --iterations 40
+ */
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn, spawnSync } = require('node:child_process');
+const probe = require('./probe');
+
+const own = {                  /* the lab's flags, with the C lab's defaults */
+  requests: 200,               /* --requests: lookups per batch */
+  'new-keys': 20,              /* --new-keys: key space growth per batch */
+  'max-bytes': 4 << 20,        /* --max-bytes: lru's bound, redis's maxmemory */
+  'max-entries': 0,            /* --max-entries: limit's bound; 0: from max-bytes */
+  ttl: 10,                     /* --ttl: batches an entry lives */
+  seed: 1n,                    /* --seed: splitmix64's, a BigInt */
+  bench: 0,                    /* --bench N: time N lookups instead */
+};
+
+const lab = {
+  number: 6,
+  twinOf: 'labs/lab6-cache.c',
+  title: 'unbounded cache, in Node.js',
+  takeaway: 'A Map that never evicts keeps every key it ever saw: bound it, '
+    + 'or move it out of the process',
+  showcase: 'unbounded',
+  claim: 'A cache without a bound is a leak with a hit rate',
+  recap: { leak: 'a module-level Map that never evicts',
+    fix: 'a byte bound with LRU, or Redis', tool: 'cache_kib against hit_rate' },
+  modes: [
+    { name: 'unbounded', capKind: 'rlimit', expect: 'finished',
+      caption: 'A Map that never evicts: every key ever asked for stays' },
+    { name: 'limit', capKind: 'rlimit', expect: 'finished',
+      caption: 'At most --max-entries; a full Map drops its first key, the '
+        + 'oldest insertion' },
+    { name: 'lru', capKind: 'rlimit', expect: 'finished',
+      caption: 'At most --max-bytes; a hit moves its key to the end (delete, '
+        + 'set), the first go' },
+    { name: 'ttl', capKind: 'rlimit', expect: 'finished',
+      caption: 'Entries die --ttl batches after they are written: memory = '
+        + 'write rate x ttl' },
+    { name: 'redis', capKind: 'rlimit', expect: 'finished',
+      caption: 'The cache in a private redis-server, spoken to in RESP over '
+        + 'node:net: the twin is flat' },
+  ],
+  defaultSize: 16 << 10,
+  defaultIterations: 200,
+  gcBeforeRow: true,
+  extraColumns: ['requests', 'entries', 'cache_kib', 'hits', 'misses', 'evictions',
+    'hit_rate', 'server_rss_kib', 'used_memory_kib', 'evicted_keys'],
+  y2Columns: ['hit_rate'],
+  xLabel: 'batch of requests',
+  compareColumns: ['heap_used_kib', 'server_rss_kib'],
+  options: [
+    { name: 'requests', arg: 'N', help: 'lookups per batch, an iteration (default 200)' },
+    { name: 'new-keys', arg: 'N', help: 'keys the key space grows by per batch (default 20)' },
+    { name: 'max-bytes', arg: 'SIZE', help: 'lru\'s bound, and redis\'s maxmemory (default 4M)' },
+    { name: 'max-entries', arg: 'N', help: 'limit\'s bound (default: what fits in --max-bytes)' },
+    { name: 'ttl', arg: 'N', help: 'batches an entry lives, ttl mode (default 10)' },
+    { name: 'seed', arg: 'N', help: 'the request stream\'s seed (default 1)' },
+    { name: 'bench', arg: 'N', help: 'time N lookups on a warm cache of 100000 keys instead' },
+  ],
+  notes: 'hit_rate is per mille, per batch. The redis mode needs redis-server and\n'
+    + 'setpriv (util-linux); it speaks RESP2 itself: Node has no Redis client of\n'
+    + 'its own, and the twins use no npm package. --bench N prints the time per\n'
+    + 'lookup (redis: round trips per second, then redis-benchmark\'s) and writes\n'
+    + 'no TSV.',
+  /* Returns false for a value that is not a number in range (lab.c's
+   * parse_long and parse_size). */
+  onOption(name, value) {
+    if (name === 'max-bytes') {
+      const n = probe.parseSize(value);
+      if (!n) return false;
+      own[name] = n;
+      return true;
+    }
+    if (!/^[0-9]+$/.test(value)) return false;
+    const n = Number(value);
+    if (n < (name === 'seed' ? 0 : 1) || n > 100000000) return false;
+    own[name] = name === 'seed' ? BigInt(n) : n;
+    return true;
+  },
+};
+
+/* ------------------------------------------------------------------------
+ * The request stream: the C lab's, bit for bit
+ * --------------------------------------------------------------------- */
+
+const M64 = (1n << 64n) - 1n;
+let rngState = 0n;   /* splitmix64's state, from --seed */
+
+/* The next 64 random bits: splitmix64, as next_random() in C. */
+function nextRandom() {
+  rngState = (rngState + 0x9e3779b97f4a7c15n) & M64;
+  let z = rngState;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M64;
+  return z ^ (z >> 31n);
+}
+
+/* A key in [0, nkeys) with probability falling as 1/(key + 1), as
+ * zipf_key() in C: u is the top 53 bits over 2^53, exact in a double;
+ * then the same exp and log1p of the same doubles. */
+function zipfKey(nkeys) {
+  const u = Number(nextRandom() >> 11n) * 2 ** -53;
+  const k = Math.floor(Math.exp(u * Math.log1p(nkeys))) - 1;
+  return k < nkeys ? k : nkeys - 1;
+}
+
+/* The value for key: what a miss costs, a fresh Buffer written in full so
+ * that it is resident; its first 8 bytes are the key (little-endian, as
+ * C's), so that a hit can be checked. Exits 3 if its bytes cannot be had. */
+function computeValue(key, size, entries) {
+  let value;
+  try {
+    value = Buffer.allocUnsafeSlow(size);
+  } catch (err) {
+    probe.wall(`Buffer.allocUnsafeSlow(${size}) failed (${err.message}) with `
+      + `${entries} entries in the cache`);
+  }
+  const words = new Uint32Array(value.buffer, 0, size >>> 2);
+  let w = (key * 2654435761) >>> 0;     /* a 32-bit LCG from the key */
+  for (let i = 0; i < words.length; i++) {
+    words[i] = w;
+    w = (Math.imul(w, 1664525) + 1013904223) >>> 0;
+  }
+  value.fill(0xa5, words.length * 4);   /* a size not a multiple of 4 */
+  keyBytes(key).copy(value, 0, 0, Math.min(8, size));
+  return value;
+}
+
+/* key as C's uint64_t in memory: 8 bytes, little-endian (one Buffer,
+ * reused). */
+const keyHead = Buffer.alloc(8);
+function keyBytes(key) {
+  keyHead.writeBigUInt64LE(BigInt(key));
+  return keyHead;
+}
+
+/* ------------------------------------------------------------------------
+ * The in-process cache: one Map, in insertion (or use) order
+ * --------------------------------------------------------------------- */
+
+/* C's bookkeeping, for the count the bounds read (see the header). */
+const ENTRY_OVERHEAD = 40;   /* sizeof(struct entry) in the C lab */
+const FIRST_SLOTS = 64;      /* FIRST_BUCKETS */
+const SLOT_BYTES = 8;        /* a bucket: one pointer */
+
+const cache = new Map();     /* key -> { value, written }: the cache */
+const c = {
+  mode: '',                  /* which mode runs */
+  size: 0,                   /* --size */
+  slots: 0,                  /* C's buckets: doubles as entries pass it */
+  bytes: 0,                  /* C's count: entries and values, and slots */
+  hits: 0, misses: 0,        /* this batch */
+  evictions: 0,              /* this batch (ttl: expiries) */
+  sink: 0,                   /* a byte of each hit, read so it is used */
+};
+
+const entryBytes = () => ENTRY_OVERHEAD + c.size;
+
+/* As C's grow_table: the table's slots double, and the count with them. */
+function growTable() {
+  const n = c.slots;
+  c.slots = n ? 2 * n : FIRST_SLOTS;
+  c.bytes += (c.slots - n) * SLOT_BYTES;
+}
+
+/* The entry for key, or undefined. An lru hit becomes the newest: deleted
+ * and set again, it goes to the Map's end. */
+function cacheGet(key) {
+  const e = cache.get(key);
+  if (e !== undefined && c.mode === 'lru') {
+    cache.delete(key);
+    cache.set(key, e);
+  }
+  return e;
+}
+
+/* Drops the Map's first key: the oldest insertion, or the least recently
+ * used. Its Buffer is garbage, freed at the next collection. */
+function evictOldest() {
+  const first = cache.keys().next().value;
+  cache.delete(first);
+  c.bytes -= entryBytes();
+  c.evictions++;
+}
+
+/* Computes key's value and stores it, in batch iter; then the mode's bound
+ * evicts what it must. Exits 3 if the value cannot be had. */
+function cachePut(key, iter) {
+  const value = computeValue(key, c.size, cache.size);
+  if (cache.size + 1 > c.slots) growTable();
+  cache.set(key, { value, written: iter });
+  c.bytes += entryBytes();
+  if (c.mode === 'limit') {
+    while (cache.size > own['max-entries']) evictOldest();   /* hot or not */
+  } else if (c.mode === 'lru') {
+    while (c.bytes > own['max-bytes'] && cache.size > 1) evictOldest();
+  }
+}
+
+/* ttl, at the start of batch iter: drops what was written ttl batches ago
+ * or earlier. Nothing moves a key in ttl's Map, so it is in order of
+ * writing, oldest first. */
+function expire(iter) {
+  for (const [, e] of cache) {
+    if (e.written + own.ttl > iter) break;
+    evictOldest();
+  }
+}
+
+/* A lookup in batch iter: true on a hit, whose value it reads; a miss
+ * computes the value and stores it. */
+function localLookup(key, iter) {
+  const e = cacheGet(key);
+  if (e === undefined) {
+    cachePut(key, iter);
+    return false;
+  }
+  c.sink ^= e.value[c.size - 1];
+  return true;
+}
+
+/* ------------------------------------------------------------------------
+ * RESP2: why this twin speaks Redis's protocol itself
+ *
+ * Node's standard library has no Redis client, and the twins use no npm
+ * package (Debian's node-redis included): Node code here uses only its
+ * standard library. Redis's protocol is small enough to speak over a
+ * node:net socket. A command goes out as an array of bulk strings:
+ *   *3\r\n$3\r\nSET\r\n$5\r\nkey:7\r\n$16384\r\n<16384 bytes>\r\n
+ * and each reply is one of
+ *   +OK\r\n          a simple string      -ERR text\r\n   an error
+ *   :42\r\n          an integer           $5\r\nhello\r\n a bulk string
+ *   $-1\r\n          nil (GET's miss)     *N\r\n...       N replies
+ * A reply may arrive split over several reads (a 16 KiB value always
+ * is), or several in one: the parser keeps what it has not used and
+ * waits for more. Replies come in the order of the commands, so each
+ * resolves the oldest command waiting.
+ * --------------------------------------------------------------------- */
+
+/* A reply the parser cannot use yet: more bytes are needed. */
+const INCOMPLETE = Symbol('incomplete');
+
+/* One reply from buf at offset pos: { value, end }, or INCOMPLETE. An
+ * error reply's value is { error: text }; nil is null; a bulk string a
+ * Buffer (a view into buf: copy it to keep it). Throws on bytes that are
+ * not RESP. */
+function parseReply(buf, pos) {
+  const eol = buf.indexOf('\r\n', pos);
+  if (eol < 0) return INCOMPLETE;
+  const type = String.fromCharCode(buf[pos]);
+  const line = buf.toString('latin1', pos + 1, eol);
+  const next = eol + 2;
+  switch (type) {
+    case '+': return { value: line, end: next };
+    case '-': return { value: { error: line }, end: next };
+    case ':': return { value: Number(line), end: next };
+    case '$': {
+      const len = Number(line);
+      if (len < 0) return { value: null, end: next };
+      if (buf.length < next + len + 2) return INCOMPLETE;
+      return { value: buf.subarray(next, next + len), end: next + len + 2 };
+    }
+    case '*': {
+      const n = Number(line);
+      if (n < 0) return { value: null, end: next };
+      const items = [];
+      let at = next;
+      for (let i = 0; i < n; i++) {
+        const r = parseReply(buf, at);
+        if (r === INCOMPLETE) return INCOMPLETE;
+        items.push(r.value);
+        at = r.end;
+      }
+      return { value: items, end: at };
+    }
+    default:
+      throw new Error(`not a RESP reply: '${type}'`);
+  }
+}
+
+/* The socket's errors as strerror words them (and hiredis reports them). */
+const SOCKET_ERRORS = { ECONNRESET: 'Connection reset by peer', EPIPE: 'Broken pipe' };
+
+/* A connection to Redis: command() sends one command and resolves with
+ * its reply, or rejects with an Error whose message is the connection's
+ * trouble ("Server closed the connection", or the socket's error). */
+class Resp {
+  constructor(socket) {
+    this.socket = socket;    /* the connected node:net socket */
+    this.buf = Buffer.alloc(0);   /* bytes read and not yet parsed */
+    this.waiting = [];       /* { resolve, reject } per command, oldest first */
+    this.broken = null;      /* the Error that ended the connection */
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(new Error(SOCKET_ERRORS[err.code] || err.message)));
+    socket.on('close', () => this.fail(new Error('Server closed the connection')));
+  }
+
+  /* Sends args (strings or Buffers) as one command. */
+  command(...args) {
+    if (this.broken) return Promise.reject(this.broken);
+    const parts = [Buffer.from(`*${args.length}\r\n`)];
+    for (const a of args) {
+      const b = Buffer.isBuffer(a) ? a : Buffer.from(String(a));
+      parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.socket.write(Buffer.concat(parts));
+    });
+  }
+
+  /* Appends what came, and hands out every whole reply in it. */
+  onData(chunk) {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let pos = 0;
+    while (pos < this.buf.length && this.waiting.length) {
+      let r;
+      try {
+        r = parseReply(this.buf, pos);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+      if (r === INCOMPLETE) break;
+      pos = r.end;
+      this.waiting.shift().resolve(r.value);
+    }
+    this.buf = pos < this.buf.length ? Buffer.from(this.buf.subarray(pos)) : Buffer.alloc(0);
+  }
+
+  /* The connection is over: every command waiting fails with err. */
+  fail(err) {
+    if (!this.broken) this.broken = err;
+    for (const w of this.waiting.splice(0)) w.reject(this.broken);
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+/* ------------------------------------------------------------------------
+ * The private redis-server, as harness/redis.c starts the C lab's
+ * --------------------------------------------------------------------- */
+
+const S = {
+  child: null,     /* the server: our child process */
+  pid: 0,          /* its pid, 0 before it starts */
+  dir: '',         /* mkdtemp'd; '' when removed */
+  socket: '',      /* dir/redis.sock */
+  log: '',         /* dir/redis.log: its stdout and stderr */
+  exited: null,    /* how it ended, once it has: "exited with status N" */
+};
+let rc = null;     /* our one connection */
+
+/* One line, exit 1: a runtime failure, as redis_fail() in C. */
+function redisFail(text) {
+  probe.say(text);
+  process.exit(probe.EXIT_ERROR);
+}
+
+/* Kills the server and removes its files. Synchronous: it runs at exit. */
+function removeAll() {
+  if (S.pid > 0 && S.exited === null) {
+    try { process.kill(S.pid, 'SIGKILL'); } catch { /* gone already */ }
+  }
+  if (S.dir) fs.rmSync(S.dir, { recursive: true, force: true });
+  S.dir = S.socket = S.log = '';
+}
+
+/* The socket, the log and the directory go: a connected client needs
+ * none of them, and a twin killed later leaves nothing behind. */
+function forgetSocket() {
+  if (S.dir) fs.rmSync(S.dir, { recursive: true, force: true });
+  S.dir = S.socket = S.log = '';
+}
+
+/* The first executable name in PATH, or null: what execvp would run. */
+function inPath(name) {
+  for (const dir of (process.env.PATH || '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const file = path.join(dir || '.', name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return file;
+    } catch { /* not here */ }
+  }
+  return null;
+}
+
+/* The server's rss in KiB, from its /proc/PID/status; 0 once it is gone. */
+function serverRssKib() {
+  try {
+    const m = /\nVmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${S.pid}/status`, 'latin1'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/* The last non-empty line of the server's log, or ''. */
+function lastLogLine() {
+  try {
+    const lines = fs.readFileSync(S.log, 'utf8').split(/\r?\n/).filter(Boolean);
+    return lines.length ? lines[lines.length - 1] : '';
+  } catch {
+    return '';
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/* A connected socket to path, or null if nothing accepts there yet. */
+function tryConnect(file) {
+  return new Promise((resolve) => {
+    const s = net.createConnection(file);
+    s.once('connect', () => { s.removeAllListeners('error'); resolve(s); });
+    s.once('error', () => { s.destroy(); resolve(null); });
+  });
+}
+
+/* Starts the server with maxmemory bytes, connects, and checks through
+ * INFO that the server reached is ours. Exits 1, with one line, if a
+ * program is missing, the server will not start or is not ours. */
+async function redisOpen(maxmemory) {
+  if (!inPath('redis-server'))
+    redisFail('the redis mode needs redis-server, which is not installed (Debian '
+      + 'package redis-server): make deps installs it');
+  const setpriv = inPath('setpriv');
+  if (!setpriv)
+    redisFail('the redis mode needs setpriv, which is not installed (Debian '
+      + 'package util-linux)');
+  const tmp = process.env.TMPDIR || os.tmpdir();
+  try {
+    S.dir = fs.mkdtempSync(path.join(tmp, 'leaklab-redis-'));
+  } catch (err) {
+    probe.fail(path.join(tmp, 'leaklab-redis-XXXXXX'), err);
+  }
+  S.socket = path.join(S.dir, 'redis.sock');
+  S.log = path.join(S.dir, 'redis.log');
+  if (Buffer.byteLength(S.socket) > 107) {
+    removeAll();
+    redisFail(`TMPDIR='${tmp}': too long for a unix socket's path (107 bytes at most): `
+      + 'set TMPDIR to a shorter directory');
+  }
+  process.on('exit', removeAll);
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {     /* the server goes, then we die of sig */
+      removeAll();
+      process.kill(process.pid, sig);
+    });
+  }
+  /* Every setting on the command line, none from a file: no TCP, no
+   * persistence, maxmemory with allkeys-lru. */
+  const args = ['--port', '0', '--unixsocket', S.socket, '--unixsocketperm', '700',
+    '--save', '', '--appendonly', 'no',
+    '--maxmemory', String(maxmemory), '--maxmemory-policy', 'allkeys-lru',
+    '--dir', S.dir, '--logfile', '', '--daemonize', 'no', '--databases', '1'];
+  /* It dies with us: setpriv asks the kernel for a SIGKILL when its
+   * parent (this node, whose main thread spawns it) dies, and keeps it
+   * across exec. A node dead before that, between fork and setpriv's
+   * prctl, would be missed; so the shell setpriv runs checks that its
+   * parent is still us before it becomes redis-server (redis.c checks
+   * getppid() the same way). The pid stays the same through both execs. */
+  const log = fs.openSync(S.log, 'a', 0o600);
+  S.child = spawn(setpriv, ['--pdeathsig', 'KILL', '--', '/bin/sh', '-c',
+    '[ "$PPID" = "$1" ] || exit 126; shift; exec "$@"', 'sh',
+    String(process.pid), 'redis-server', ...args], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  S.child.on('error', (err) => redisFail(`${setpriv}: ${probe.describeError(err)}`));
+  S.child.on('exit', (code, sig) => {
+    S.exited = sig ? `killed by ${sig}` : `exited with status ${code}`;
+  });
+  S.pid = S.child.pid;
+
+  let socket = null;
+  for (let waited = 0; !socket; waited += 10) {
+    if (S.exited !== null || waited >= 10000) {
+      const line = lastLogLine();
+      const state = S.exited !== null ? S.exited : 'still running after 10 s';
+      removeAll();
+      redisFail(`redis-server did not accept connections (${state})`
+        + `${line ? '; its log says: ' + line : ''}`);
+    }
+    await sleep(10);
+    if (S.exited === null) socket = await tryConnect(S.socket);
+  }
+  rc = new Resp(socket);
+  const info = (await checked('INFO server', rc.command('INFO', 'server'))).toString('latin1');
+  const pid = infoField(info, 'process_id');
+  const port = infoField(info, 'tcp_port');
+  const noConfig = info.includes('\nconfig_file:\r\n');
+  if (pid !== S.pid || port !== 0 || !noConfig)
+    redisFail(`redis: the server on ${S.socket} is not ours (pid ${pid}, TCP port ${port}, `
+      + `${noConfig ? 'no' : 'a'} config file)`);
+}
+
+/* The number after "\nname:" (or "\nname=" for a name ending in ':', as
+ * "db0:keys") in an INFO reply, or -1. */
+function infoField(info, name) {
+  const pattern = `\n${name}${name.includes(':') ? '=' : ':'}`;
+  const at = info.indexOf(pattern);
+  return at < 0 ? -1 : parseInt(info.slice(at + pattern.length), 10);
+}
+
+/* The reply to a command, unless it failed: then exit 1 with Redis's own
+ * words (the error reply, or the connection's), and how the server is. */
+async function checked(what, promise) {
+  let r;
+  try {
+    r = await promise;
+  } catch (err) {
+    for (let i = 0; i < 50 && S.exited === null; i++) await sleep(10);
+    redisFail(`redis ${what}: ${err.message} (the server: ${S.exited || 'running'})`);
+  }
+  if (r && r.error !== undefined) redisFail(`redis ${what}: ${r.error}`);
+  return r;
+}
+
+/* GET key; on a miss, compute the value and SET it. Returns true on a
+ * hit. Exits 1 on a Redis error or a value that is not ours. */
+async function redisLookup(key) {
+  const k = `key:${key}`;
+  const r = await checked('GET', rc.command('GET', k));
+  if (r !== null) {
+    const n = Math.min(8, r.length);
+    if (r.length !== c.size || keyBytes(key).compare(r, 0, n, 0, n) !== 0)
+      redisFail(`redis GET ${k}: a value that is not the one we stored`);
+    return true;
+  }
+  await checked('SET', rc.command('SET', k, computeValue(key, c.size, 0)));
+  return false;
+}
+
+/* INFO's memory, stats and keyspace numbers. Exits 1 on a Redis error. */
+async function redisInfo() {
+  const info = (await checked('INFO', rc.command('INFO'))).toString('latin1');
+  const keys = infoField(info, 'db0:keys');
+  return { usedMemory: infoField(info, 'used_memory'),
+    evictedKeys: infoField(info, 'evicted_keys'), keys: keys < 0 ? 0 : keys };
+}
+
+function redisClose() {
+  if (rc) rc.close();
+  rc = null;
+  removeAll();
+}
+
+/* ------------------------------------------------------------------------
+ * Batches, and the bench
+ * --------------------------------------------------------------------- */
+
+/* --bench for the in-process modes, as C's bench_lookups: n lookups of
+ * keys drawn as the batches draw them, on a cache warmed with keys 0 to
+ * 99999, the best of five passes. */
+function benchLookups(n) {
+  const WARM = 100000;
+  const PASSES = 5;
+  for (let k = 0; k < WARM; k++) cachePut(k, 0);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = zipfKey(WARM);
+  let hits = 0;
+  let best = 0;
+  for (let pass = 0; pass < PASSES; pass++) {
+    hits = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) hits += cacheGet(keys[i]) !== undefined ? 1 : 0;
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (pass === 0 || ns < best) best = ns;
+  }
+  console.log(`bench: ${c.mode}: ${n} lookups on ${cache.size} entries, ${hits} hits: `
+    + `${(best / n).toFixed(1)} ns per lookup (the best of ${PASSES} passes)`);
+}
+
+/* --bench in the redis mode: n GETs of one value, a round trip each, then
+ * redis-benchmark's GET on the same socket. */
+async function redisBench(n) {
+  await checked('SET', rc.command('SET', 'key:0', computeValue(0, c.size, 0)));
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await checked('GET', rc.command('GET', 'key:0'));
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`bench: redis: ${n} round trips (GET, ${c.size} bytes) in ${s.toFixed(3)} s: `
+    + `${(n / s).toFixed(0)} per second`);
+  const r = spawnSync('redis-benchmark', ['-s', S.socket, '-c', '1', '-n', String(n),
+    '-d', String(c.size), '-t', 'set,get', '--csv'], { stdio: 'inherit' });
+  if (r.error || r.status !== 0) redisFail('redis-benchmark did not run to the end');
+}
+
+/* The lab's columns of the row for the batch just run (all 0 at the
+ * baseline): the cache's counters, or for redis, what the server says. */
+let evictedBefore = 0;   /* the server's evicted_keys, last row */
+async function fillRow() {
+  const requests = c.hits + c.misses;
+  const row = [requests, cache.size, Math.floor(c.bytes / 1024), c.hits, c.misses,
+    c.evictions, requests ? Math.floor(c.hits * 1000 / requests) : 0, 0, 0, 0];
+  if (c.mode === 'redis') {
+    const s = await redisInfo();
+    row[1] = s.keys;
+    row[2] = 0;                          /* the twin holds no value */
+    row[5] = s.evictedKeys - evictedBefore;
+    evictedBefore = s.evictedKeys;
+    row[7] = serverRssKib();
+    row[8] = Math.floor(s.usedMemory / 1024);
+    row[9] = s.evictedKeys;
+  }
+  return row;
+}
+
+async function main() {
+  const a = probe.parse(lab, process.argv.slice(2));
+  c.mode = a.mode.name;
+  c.size = a.size;
+  if (own['new-keys'] > own.requests)
+    probe.usage(`bad --new-keys '${own['new-keys']}': more than the ${own.requests} `
+      + 'requests of a batch');
+  const least = entryBytes() + FIRST_SLOTS * SLOT_BYTES;
+  if (own['max-bytes'] < least)
+    probe.usage(`bad --max-bytes '${a.own['max-bytes'] || '4M'}': smaller than one value of --size `
+      + `${c.size} bytes and its ${least - c.size} bytes of bookkeeping: the cache could `
+      + 'not hold one');
+  if (own['max-entries'] === 0)   /* limit gets the same budget as lru */
+    own['max-entries'] = Math.floor(own['max-bytes'] / (entryBytes() + 2 * 8));
+  rngState = own.seed;
+  growTable();
+
+  if (c.mode === 'redis') {
+    await redisOpen(own['max-bytes']);
+    if (own.bench) {
+      await redisBench(own.bench);
+      redisClose();
+      return probe.EXIT_DONE;
+    }
+    forgetSocket();   /* connected: nothing left on disk */
+  } else if (own.bench) {
+    benchLookups(own.bench);
+    return probe.EXIT_DONE;
+  }
+  if (!a.quiet)
+    console.log(`${c.mode}: batches of ${own.requests} requests for values of `
+      + `${(c.size / 1024).toFixed(0)} KiB; the key space grows by ${own['new-keys']} keys a batch`);
+
+  probe.start(lab, a);
+  probe.sample(0, await fillRow());
+  let nkeys = 0;       /* the key space so far: keys 0 to nkeys - 1 */
+  let totalHits = 0;
+  let row = [];
+  for (let iter = 1; iter <= a.iterations; iter++) {
+    const firstNew = nkeys;   /* this batch's new keys come first */
+    nkeys += own['new-keys'];
+    c.hits = c.misses = c.evictions = 0;
+    if (c.mode === 'ttl') expire(iter);
+    for (let r = 0; r < own.requests; r++) {
+      const key = r < own['new-keys'] ? firstNew + r : zipfKey(nkeys);
+      const hit = c.mode === 'redis' ? await redisLookup(key) : localLookup(key, iter);
+      if (hit) c.hits++;
+      else c.misses++;
+    }
+    totalHits += c.hits;
+    row = await fillRow();
+    if (!a.quiet)
+      console.log(`batch ${iter}: ${c.hits} hits, ${c.misses} misses (hit rate `
+        + `${(c.hits * 100 / own.requests).toFixed(1)}%), ${row[1]} entries, `
+        + `${((row[2] + row[8]) / 1024).toFixed(1)} MiB held`
+        + `${row[8] ? ' (the server\'s used_memory)' : ''}`);
+    probe.sample(iter, row);
+  }
+  if (!a.quiet && a.iterations > 0)
+    console.log(`${c.mode}: hit rate ${(totalHits * 100 / (own.requests * a.iterations)).toFixed(1)}% `
+      + `over ${own.requests * a.iterations} requests; at the end ${row[1]} entries, `
+      + `${((row[2] + row[8]) / 1024).toFixed(1)} MiB held`);
+  probe.finish();
+  if (c.mode === 'redis') redisClose();
+  return probe.EXIT_DONE;
+}
+
+main().then((code) => { process.exitCode = code; });
