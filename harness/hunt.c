@@ -1579,7 +1579,15 @@ int hunt_main(int argc, char **argv)
  * leak where column grew at 5 of those looks in a row. A queue that
  * fills to its limit and stays there (lab 4's bounded) grows at one or
  * two looks; a table that only grows, at every one.
+ *
+ * Growth means more than LOOK_MIN_KIB. A heap nobody adds to still
+ * creeps: V8 compiles and caches as a program runs, and a flat Node twin's
+ * heapUsed rose by up to 13 KiB between looks, 5 in a row, which a bare
+ * "grew" took for a leak. The smallest real leak the labs record grows by
+ * more than three times that (lab 6's Node Map, about 44 KiB a look).
  * --------------------------------------------------------------------- */
+
+enum { LOOK_MIN_KIB = 16 };   /* growth between two looks, to count */
 
 long leak_suspected_at(const char *tsv, const char *column)
 {
@@ -1634,7 +1642,7 @@ long leak_suspected_at(const char *tsv, const char *column)
     long at = -1;
     size_t step = rows / 20 > 0 ? rows / 20 : 1;
     for (size_t r = step, grew = 0; r < rows && at < 0; r += step) {
-        grew = value[r] > value[r - step] ? grew + 1 : 0;
+        grew = value[r] - value[r - step] > LOOK_MIN_KIB ? grew + 1 : 0;
         if (grew == 5)
             at = iter[r];
     }

@@ -155,6 +155,15 @@ lessons_row() {
         fail "the 'data' loop grew by less than 12 MiB, with half its 32 MiB file queued"
 }
 
+@test "the runner suspects a leak in Node's retain, and none in a twin whose heap only warms up and creeps" {
+    assert_meta "$O/lab1/node-retain.meta" leak_suspected_at 10
+    local run
+    for run in lab1/node-release lab4/node-bounded; do
+        ! grep -q '^leak_suspected_at=' "$O/$run.meta" ||
+            fail "$run: $(grep '^leak_suspected_at=' "$O/$run.meta"), for a heap that only warms up"
+    done
+}
+
 @test "LESSONS.md's Node tables have the shape of a fresh run: the same last row, and rss growth within 10%" {
     local made here row lab mode last kib
     made=$(sed -n 's/.*(C, and node v\([0-9]*\)\..*/\1/p' "$LEAKLAB_ROOT/LESSONS.md" | head -n 1)
