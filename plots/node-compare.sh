@@ -11,8 +11,9 @@
 #                                   beside two crosses, a label could
 #                                   read as the other's)
 #
-# A lab whose comparison draws heap_used (lab.meta's compare=: labs 2 and
-# 3) gets a second row of panels, the heap: C's heap_used beside V8's
+# A lab whose comparison draws heap_used (compare= in lab.meta, labs 2 and
+# 3, or in the twin's node-lab.meta, lab 7: where its sessions went) gets
+# a second row of panels, the heap: C's heap_used beside V8's
 # heapUsed, and the bytes C took from mmap (lab 3's external_kib, else
 # malloc's mmap_kib) beside Node's external, each pair in one colour, C
 # solid, Node dashed, with the heap budget the runs kept.
@@ -80,7 +81,8 @@ for m in "${c_modes[@]}" "${n_modes[@]}"; do
         fail "$dir: a lab.meta names a mode '$m', which cannot be a file name"
 done
 heap_row=0
-[[ ,$(meta_get "$labmeta" compare || true), == *,heap_used_kib,* ]] && heap_row=1
+[[ ,$(meta_get "$labmeta" compare || true),$(meta_get "$twinmeta" compare || true), == *,heap_used_kib,* ]] &&
+    heap_row=1
 
 # --- the pairs: a panel each -------------------------------------------------
 
