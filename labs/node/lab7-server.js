@@ -70,7 +70,9 @@
  * --serve runs the server alone until SIGINT or SIGTERM, for curl: its
  * first line is "listening on http://127.0.0.1:P/", then a row a second
  * (requests and errors as the server counts them); SIGUSR2 prints one
- * line of memory. It stops when its parent goes, as the C lab does.
+ * line of memory (and, with node --heapsnapshot-signal=SIGUSR2, V8 writes
+ * a heap snapshot for DevTools' Comparison). It stops when its parent
+ * goes, as the C lab does.
  *
  * The static route cannot do what the C lab's does with openat2 and
  * RESOLVE_BENEATH (Node has no such call): it refuses any path that is
@@ -790,8 +792,8 @@ function serveAlone(srv, parent) {
     process.on('SIGUSR2', () => {
       const m = process.memoryUsage();
       probe.say(`SIGUSR2: heapUsed ${Math.floor(m.heapUsed / 1024)} KiB, rss `
-        + `${Math.floor(m.rss / 1024)} KiB, ${sessions.size} sessions (node `
-        + '--heapsnapshot-signal=SIGUSR2 writes a heap snapshot instead)');
+        + `${Math.floor(m.rss / 1024)} KiB, ${sessions.size} sessions (started with node `
+        + '--heapsnapshot-signal=SIGUSR2, it writes a heap snapshot too)');
     });
   });
 }
