@@ -21,15 +21,16 @@ TWIN=labs/node/lab7-server.js
 setup_file() {
     export NODE7_OUT=$BATS_FILE_TMPDIR/out
     command -v node >/dev/null || return 0
-    local log=$BATS_FILE_TMPDIR/runs.log m
-    {
+    local log=$BATS_FILE_TMPDIR/runs.log
+    (
+        # A twin that never exits (a handle left open) times out: exit 1.
         for m in frequent occasional once hidden fixed; do
-            "$BUILD/leaklab" run 7 --node --mode "$m" --quiet --out "$NODE7_OUT" \
+            "$BUILD/leaklab" run 7 --node --mode "$m" --quiet --timeout 120 --out "$NODE7_OUT" \
                 -- --size "$SIZE" --iterations "$ITERS" --ttl "$TTL" || exit 1
         done
         # At make lab7's sizes, for LESSONS.md's table.
-        "$BUILD/leaklab" run 7 --node --mode frequent --quiet --out "$NODE7_OUT/default"
-    } >"$log" 2>&1 || { cat "$log" >&3; return 1; }
+        "$BUILD/leaklab" run 7 --node --mode frequent --quiet --timeout 120 --out "$NODE7_OUT/default"
+    ) >"$log" 2>&1 || { cat "$log" >&3; return 1; }
 }
 
 setup() {
@@ -382,8 +383,9 @@ ESCAPES=(
     assert_bad_argument "--ttl" node "$TWIN_JS" --ttl x
     assert_bad_argument "--root" node "$TWIN_JS" --root ''
     assert_bad_argument "--reveal" node "$TWIN_JS" --mode fixed --reveal
-    assert_bad_argument "--iterations" node "$TWIN_JS" --serve --iterations 3
-    assert_bad_argument "--bad" node "$TWIN_JS" --serve --bad 1
+    # A twin that took these would serve for ever: timeout's 124 says so.
+    assert_bad_argument "--iterations" timeout 30 node "$TWIN_JS" --serve --iterations 3
+    assert_bad_argument "--bad" timeout 30 node "$TWIN_JS" --serve --bad 1
     assert_bad_argument "--size" node "$TWIN_JS" --size 1G
     assert_bad_argument "nope" node "$TWIN_JS" --mode nope
 }
