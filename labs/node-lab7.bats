@@ -29,7 +29,13 @@ setup_file() {
                 -- --size "$SIZE" --iterations "$ITERS" --ttl "$TTL" || exit 1
         done
         # At make lab7's sizes, for LESSONS.md's table.
-        "$BUILD/leaklab" run 7 --node --mode frequent --quiet --timeout 120 --out "$NODE7_OUT/default"
+        "$BUILD/leaklab" run 7 --node --mode frequent --quiet --timeout 120 --out "$NODE7_OUT/default" || exit 1
+        # Heap snapshots, the seed's method: a session lives one batch.
+        mkdir -p "$NODE7_OUT/snaps"
+        for m in frequent hidden fixed; do
+            timeout 120 node "$LEAKLAB_ROOT/$TWIN" --quiet --mode "$m" --size 64K --iterations 12 \
+                --ttl 1 --snapshots "$NODE7_OUT/snaps" || exit 1
+        done
     ) >"$log" 2>&1 || { cat "$log" >&3; return 1; }
 }
 
@@ -163,6 +169,45 @@ tsv_columns() {
         run "$check" "$O/node-$wrong.tsv"
         [[ $status -ne 0 ]] || fail "$check passed on $wrong's record"
     done
+}
+
+# --------------------------------------------------------------------------
+# --snapshots: three heap snapshots, compared as DevTools compares them
+# --------------------------------------------------------------------------
+
+# snapshot_leak TSV PROFILES - the comparison's first row (by the last
+# Size Delta) is "(array)", as the seed's was, marked leak?, and in each
+# interval of 4 batches it grew by PROFILES profiles of 64 KiB: Delta
+# that many, or one more (the Map's own table grows now and then), Size
+# Delta that many profiles and at most 16 KiB more.
+snapshot_leak() {
+    local class d1 s1 d2 s2 leak d s want=$(( $2 * 64 * 1024 ))
+    IFS=$'\t' read -r class _ _ _ _ _ _ d1 s1 d2 s2 leak < <(sed -n 2p "$1")
+    [[ $class == "(array)" && $leak == 1 ]] || fail "$1: the first row is '$class', leak=$leak" || return
+    for d in "$d1 $s1" "$d2 $s2"; do
+        read -r d s <<<"$d"
+        (( d >= $2 && d <= $2 + 1 && s >= want && s <= want + 16384 )) ||
+            fail "$1: (array) grew by $d objects, $s bytes; expected $2 profiles, $want bytes" || return
+    done
+}
+
+@test "--snapshots: frequent's comparison puts (array) first by Size Delta, 3 profiles a batch, marked leak?" {
+    snapshot_leak "$NODE7_OUT/snaps/lab7-frequent-compare.tsv" 12
+    [[ -s $NODE7_OUT/snaps/lab7-frequent-12.heapsnapshot ]] || fail "no snapshot after batch 12"
+}
+
+@test "--snapshots: hidden's comparison puts (array) first too, one logged-out profile a batch" {
+    snapshot_leak "$NODE7_OUT/snaps/lab7-hidden-compare.tsv" 4
+}
+
+@test "--snapshots: fixed's comparison marks nothing, and the leak check fails on it" {
+    local marked
+    marked=$(awk -F'\t' 'NR > 1 && $NF == 1 { print $1 }' "$NODE7_OUT/snaps/lab7-fixed-compare.tsv")
+    [[ -z $marked ]] || fail "fixed: marked leak?: $marked"
+    run snapshot_leak "$NODE7_OUT/snaps/lab7-fixed-compare.tsv" 4
+    assert_failure
+    run snapshot_leak "$NODE7_OUT/snaps/lab7-hidden-compare.tsv" 12
+    assert_failure
 }
 
 # --------------------------------------------------------------------------
@@ -386,6 +431,7 @@ ESCAPES=(
     # A twin that took these would serve for ever: timeout's 124 says so.
     assert_bad_argument "--iterations" timeout 30 node "$TWIN_JS" --serve --iterations 3
     assert_bad_argument "--bad" timeout 30 node "$TWIN_JS" --serve --bad 1
+    assert_bad_argument "--snapshots" node "$TWIN_JS" --snapshots "$BATS_TEST_TMPDIR" --iterations 2
     assert_bad_argument "--size" node "$TWIN_JS" --size 1G
     assert_bad_argument "nope" node "$TWIN_JS" --mode nope
 }

@@ -67,6 +67,11 @@
  *   mystery     one of the four, picked by --seed as the C lab picks it,
  *               unnamed: --reveal tells which.
  *
+ * --snapshots DIR is the seed's method: three heap snapshots written
+ * while the load runs (after a warm-up, then two equal loads, as leaklab
+ * hunt takes them), then compared as DevTools' Comparison view compares
+ * them, class by class, by Delta and Size Delta (below, before main).
+ *
  * --serve runs the server alone until SIGINT or SIGTERM, for curl: its
  * first line is "listening on http://127.0.0.1:P/", then a row a second
  * (requests and errors as the server counts them); SIGUSR2 prints one
@@ -87,6 +92,7 @@
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
+const v8 = require('node:v8');
 const { randomBytes } = require('node:crypto');
 const probe = require('./probe');
 
@@ -103,6 +109,7 @@ const own = {             /* the lab's flags */
   bad: 0,                 /* --bad: malformed requests per batch */
   serve: false,           /* --serve: the server alone */
   reveal: false,          /* --reveal: name the mystery's class */
+  snapshots: null,        /* --snapshots: their directory, or none */
 };
 
 const lab = {
@@ -149,6 +156,7 @@ const lab = {
     { name: 'bad', arg: 'N', help: 'add N malformed requests to each batch (default 0)' },
     { name: 'serve', arg: null, help: 'serve until Ctrl-C, with no client; a row a second' },
     { name: 'reveal', arg: null, help: 'mystery: say which leak --seed picks, and exit' },
+    { name: 'snapshots', arg: 'DIR', help: 'three heap snapshots into DIR, then compared by Delta and Size Delta' },
   ],
   /* Returns false for a value out of range, as the C lab's on_option. */
   onOption(name, value) {
@@ -160,8 +168,8 @@ const lab = {
       own[name] = Number(value);
       return true;
     }
-    if (name === 'root') {
-      own.root = value;
+    if (name === 'root' || name === 'snapshots') {
+      own[name] = value;
       return value !== '';
     }
     own[name] = true;           /* serve, reveal */
@@ -799,6 +807,130 @@ function serveAlone(srv, parent) {
 }
 
 /* ------------------------------------------------------------------------
+ * --snapshots: the seed's method, heap snapshots compared
+ *
+ * Three snapshots, as leaklab hunt takes them (the Node diagnostics
+ * guide's discipline): after a warm-up, then after two equal loads, so
+ * that what grows in both intervals is what the load leaves behind.
+ * v8.writeHeapSnapshot writes each (a full collection first), in the
+ * format DevTools loads; then each is read back and its objects counted
+ * by class, as DevTools' Constructor column groups them (an object by
+ * its constructor's name, every array and backing store as "(array)",
+ * strings as "(string)", compiled code as "(compiled code)"). The
+ * comparison of each pair is DevTools' Comparison view: Delta (objects
+ * now minus then) and Size Delta (bytes now minus then).
+ * --------------------------------------------------------------------- */
+
+const LEAK_MIN = 64 << 10;       /* Size Delta a class must pass in every
+                                    interval to be marked "leak?": V8
+                                    warming up (its code, its caches)
+                                    adds a few KiB a batch */
+
+/* The batches after which the three snapshots are taken: n - 2k, n - k
+ * and n, k = floor(n / 3) (40 batches: 14, 27, 40). */
+function snapshotBatches(n) {
+  const k = Math.floor(n / 3);
+  return [n - 2 * k, n - k, n];
+}
+
+/* Writes a heap snapshot after batch i: DIR/lab7-MODE-I.heapsnapshot.
+ * Returns { batch, file }. Exits 1 naming the file if it cannot. */
+function snapshot(dir, mode, i) {
+  const file = path.join(dir, `lab7-${mode}-${i}.heapsnapshot`);
+  try {
+    v8.writeHeapSnapshot(file);
+  } catch (err) {
+    probe.fail(file, err);
+  }
+  return { batch: i, file };
+}
+
+/* DevTools' class of a snapshot node: its Constructor column. */
+function classOf(type, name) {
+  switch (type) {
+    case 'object': case 'native': return name;
+    case 'array': return '(array)';
+    case 'string': case 'concatenated string': case 'sliced string': return '(string)';
+    case 'code': return '(compiled code)';
+    case 'closure': return '(closure)';
+    case 'regexp': return '(regexp)';
+    case 'number': return '(number)';
+    case 'bigint': return '(bigint)';
+    default: return '(system)';
+  }
+}
+
+/* A snapshot's objects by class: Map class -> { count, size }. Exits 1
+ * naming the file if it cannot be read. */
+function readSnapshot(file) {
+  let snap;
+  try {
+    snap = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    probe.fail(file, err);
+  }
+  const meta = snap.snapshot.meta;
+  const width = meta.node_fields.length;
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => meta.node_fields.indexOf(f));
+  const types = meta.node_types[typeAt];
+  const byClass = new Map();
+  for (let n = 0; n < snap.nodes.length; n += width) {
+    const type = types[snap.nodes[n + typeAt]];
+    if (type === 'synthetic') continue;             /* the roots */
+    const c = classOf(type, snap.strings[snap.nodes[n + nameAt]]);
+    const e = byClass.get(c) || { count: 0, size: 0 };
+    e.count++;
+    e.size += snap.nodes[n + sizeAt];
+    byClass.set(c, e);
+  }
+  return byClass;
+}
+
+/* Compares the snapshots pair by pair: writes DIR/lab7-MODE-compare.tsv
+ * (a row per class: count and bytes at each snapshot, delta and
+ * size_delta for each interval, leak 1 if it grew by LEAK_MIN or more in
+ * every one), and prints its first rows, sorted by the last Size Delta.
+ * Exits 1 naming the TSV if it cannot be written. */
+function compareSnapshots(dir, mode, snaps) {
+  const maps = snaps.map((s) => readSnapshot(s.file));
+  const classes = new Set(maps.flatMap((m) => [...m.keys()]));
+  const rows = [...classes].map((c) => {
+    const at = maps.map((m) => m.get(c) || { count: 0, size: 0 });
+    const delta = at.slice(1).map((x, k) => x.count - at[k].count);
+    const sizeDelta = at.slice(1).map((x, k) => x.size - at[k].size);
+    return { c, at, delta, sizeDelta, leak: sizeDelta.every((d) => d >= LEAK_MIN) };
+  }).sort((x, y) => y.sizeDelta[y.sizeDelta.length - 1] - x.sizeDelta[x.sizeDelta.length - 1]);
+  const b = snaps.map((s) => s.batch);
+  const clean = (c) => c.replace(/[\t\n\\]/g, ' ');   /* a record, whatever a name holds */
+  const head = ['class', ...b.flatMap((i) => [`count_${i}`, `bytes_${i}`]),
+    ...b.slice(1).flatMap((i, k) => [`delta_${b[k]}_${i}`, `size_delta_${b[k]}_${i}`]), 'leak'];
+  const lines = [head.join('\t'), ...rows.map((r) => [clean(r.c), ...r.at.flatMap((x) => [x.count, x.size]),
+    ...r.delta.flatMap((d, k) => [d, r.sizeDelta[k]]), r.leak ? 1 : 0].join('\t'))];
+  const tsv = path.join(dir, `lab7-${mode}-compare.tsv`);
+  try {
+    fs.writeFileSync(tsv, lines.join('\n') + '\n');
+  } catch (err) {
+    probe.fail(tsv, err);
+  }
+  const kib = (n) => `${n >= 0 ? '+' : ''}${(n / 1024).toFixed(0)} KiB`;
+  const out = [`lab7 ${mode}: heap snapshots after batches ${b.join(', ')}: a warm-up, then 2 equal loads`,
+    `  ${'class'.padEnd(30)}${b.slice(1).map((i, k) => `${b[k]} -> ${i}`.padStart(26)).join('')}`,
+    `  ${''.padEnd(30)}${b.slice(1).map(() => `${'Size Delta'.padStart(16)}${'Delta'.padStart(10)}`).join('')}`];
+  for (const r of rows.slice(0, 6)) {
+    out.push(`  ${r.c.slice(0, 29).padEnd(30)}${r.delta.map((d, k) => `${kib(r.sizeDelta[k]).padStart(16)}`
+      + `${(d >= 0 ? '+' : '') + d}`.padStart(10)).join('')}${r.leak ? '  leak?' : ''}`);
+  }
+  const leaks = rows.filter((r) => r.leak).map((r) => r.c);
+  const last = (r) => r.at[r.at.length - 1];
+  const largest = [...rows].sort((x, y) => last(y).size - last(x).size)[0];
+  out.push(leaks.length ? `lab7 ${mode}: leak? ${leaks.join(', ')} grew by 64 KiB or more in every interval`
+    : `lab7 ${mode}: no class grew by 64 KiB or more in every interval; the largest at the last `
+      + `snapshot is ${largest.c}, ${probe.mib(last(largest).size)} MiB in ${last(largest).count} objects`,
+  `lab7 ${mode}: the snapshots, for DevTools' Memory tab (Load, then Comparison), and the table: ${dir}`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+/* ------------------------------------------------------------------------
  * main
  * --------------------------------------------------------------------- */
 
@@ -807,8 +939,10 @@ async function main() {
   const mode = a.mode.name;
   const parent = process.ppid;
   if (own.reveal && mode !== 'mystery') probe.usage('--reveal goes with --mode mystery');
-  if (own.serve && (a.iterationsGiven || own.bad))
-    probe.usage('--serve runs until Ctrl-C, with no client: --iterations and --bad do not apply');
+  if (own.serve && (a.iterationsGiven || own.bad || own.snapshots !== null))
+    probe.usage('--serve runs until Ctrl-C, with no client: --iterations, --bad and --snapshots do not apply');
+  if (own.snapshots !== null && a.iterations < 3)
+    probe.usage(`--snapshots takes three, after a warm-up and two equal loads: want --iterations 3 or more, not ${a.iterations}`);
   if (a.size > 512 << 20)
     probe.usage(`bad --size '${a.size}': a session's profile is one Array, at most 512M`);
   const leak = mode === 'mystery' ? mysteryPick(own.seed) : mode;
@@ -847,13 +981,17 @@ async function main() {
     client.port = bound;
     client.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     seedRng(own.seed);
+    const at = snapshotBatches(a.iterations);
+    const snaps = [];
     for (let i = 1; i <= a.iterations; i++) {
       await batch();                /* one batch, every reply in */
       await settle();               /* the server at rest */
       if (process.ppid !== parent) process.exit(probe.EXIT_ERROR);   /* orphaned */
       probe.sample(i, [client.requests, sessions.size, client.errors, client.failed]);
+      if (own.snapshots !== null && at.includes(i)) snaps.push(snapshot(own.snapshots, mode, i));
     }
     client.agent.destroy();
+    if (own.snapshots !== null) compareSnapshots(own.snapshots, mode, snaps);
   }
   /* The server closes its listening socket and every connection, so that
    * nothing is left to keep the process alive: it exits by itself. */
