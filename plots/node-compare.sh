@@ -12,11 +12,11 @@
 #                                   read as the other's)
 #
 # A lab whose comparison draws heap_used (lab.meta's or node-lab.meta's
-# compare=: labs 2 and 3; lab 6's twin) gets a second row of panels, the
-# heap: C's heap_used beside V8's heapUsed, and the bytes C took from mmap
-# (lab 3's external_kib, else malloc's mmap_kib) beside Node's external,
-# each pair in one colour, C solid, Node dashed, with the heap budget the
-# runs kept. Another process's memory in the lab's compare= (lab 6's
+# compare=: labs 2 and 3; the twins of labs 6 and 7) gets a second row
+# of panels, the heap: C's heap_used beside V8's heapUsed, and the bytes
+# C took from mmap (lab 3's external_kib, else malloc's mmap_kib) beside
+# Node's external, each pair in one colour, C solid, Node dashed, with
+# the heap budget the runs kept. Another process's memory in the lab's compare= (lab 6's
 # server_rss_kib, its redis-server's rss) is drawn beside rss, C solid
 # and Node dashed in purple, in the panels whose runs have it.
 #

@@ -232,8 +232,8 @@ function printDescribe(lab) {
 /* Parses the common flags and the lab's own, as lab_parse() does: exits
  * 0 after --help or --describe, 2 on any bad argument (one line naming
  * it), and otherwise returns what to run:
- *   { mode, iterations, size, tsv, quiet, preset, maxHeap, noCap, gc,
- *     positional, own: { name: value } } */
+ *   { mode, iterations, iterationsGiven, size, tsv, quiet, preset, maxHeap,
+ *     noCap, gc, positional, own: { name: value } } */
 function parse(lab, argv) {
   const options = {
     mode: { type: 'string', short: 'm' },
@@ -305,6 +305,7 @@ function parse(lab, argv) {
         a.own[t.name] = v === undefined ? true : v;
     }
   }
+  a.iterationsGiven = a.iterations !== null;   /* before the default fills it */
   if (a.size === null) a.size = a.preset ? a.preset.size : lab.defaultSize;
   if (a.iterations === null) a.iterations = a.preset ? a.preset.iterations : lab.defaultIterations;
   if (a.maxHeap === null) a.maxHeap = a.preset ? a.preset.maxHeap : 0;

@@ -1,0 +1,1006 @@
+'use strict';
+/*
+ * Lab 7 in Node.js: a leak in a running server. The twin of
+ * labs/lab7-server.c, run by `leaklab run 7 --node` beside it.
+ *
+ * The lesson is the C lab's: a server leaks in one of four ways, and the
+ * way it leaks says how to find it; what finds all four is the record
+ * taken while the server runs. Here Node is at home: the second seed,
+ * 内存泄漏 ("Memory leaks"), finds its leak in a Node server, a Koa
+ * session middleware whose module-level object keeps every user who
+ * ever logged in, by comparing two heap snapshots by Delta and Size
+ * Delta. LESSONS.md, "Lab 7: a leak in a running server", has the story.
+ *
+ * The server is real, and so is its load, both in this process, on
+ * 127.0.0.1 only: node:http serves POST /login ("user=NAME&pass=PASSWORD",
+ * which sets a sid cookie; a wrong password gets 403), GET /page ("hello
+ * NAME" for a live session, else 401), POST /logout, and GET /static/P
+ * (beneath --root, never a byte from outside it). The client is Node's
+ * own http.request, through a keep-alive Agent of one socket, as libcurl's
+ * one handle is in C. An iteration is one batch of --requests requests,
+ * drawn from --seed by the C lab's own generator (harness/loadgen.c,
+ * ported below with its nrand48): the same seed sends the same requests
+ * in the same order, so the columns requests, sessions and errors equal
+ * the C lab's, row for row. The row is taken once the batch's last reply
+ * is in and the server has finished every request, after a full garbage
+ * collection (--gc, this twin's default): C frees at once, V8 when it
+ * collects, and a row should count what the server holds, not the
+ * garbage V8 has not come back for yet. One column of its own,
+ * failed_logins (the 403s so far, as the client counts them), is what
+ * occasional's steps follow.
+ *
+ * Every session carries a --size profile, written in full: an Array of
+ * numbers, one 8-byte double per 8 bytes (--size rounded up to 8), on
+ * V8's heap. On the heap and not in a Buffer, because that is where a
+ * Node server's sessions live (plain objects, as the seed's user table
+ * was), where V8's heap limit counts them, and where a heap snapshot
+ * weighs them: the seed found its leak as an "(array)" by Size Delta. A
+ * Buffer's bytes would sit outside the heap (lab 3), in `external`, and a
+ * heapUsed chart would stay flat while rss climbed. So the chart's heap
+ * row shows Node's heapUsed climbing where C's heap_used does, and its
+ * external flat.
+ *
+ * Modes, one per class of leak, named as the lecture names them:
+ *   frequent    every login stays in `sessions`, the seed's module-level
+ *               user table: logout only marks it. A line up.
+ *   occasional  a failed login's error path forgets to undo what it did.
+ *               In a garbage-collected language nothing can forget a
+ *               free: what an error path forgets is the other half of
+ *               what the normal path does, the delete from a Map, the
+ *               removeListener, the clearTimeout. Here every login
+ *               attempt is first put in `pending` with its session; the
+ *               normal path deletes it from there, and occasional's 403
+ *               returns without the delete: the session stays reachable
+ *               from a structure nothing empties, so V8 may never collect
+ *               it. A staircase, one step per failed login.
+ *   once        a route table of 16 MiB built at start-up and kept at
+ *               module level, never used again: the lecture's module
+ *               required once and held by the module cache. One step,
+ *               then flat.
+ *   hidden      sessions end properly, but each one logged out is kept
+ *               on an audit list (a reference is enough to keep its
+ *               profile: nothing need be copied) that only shutdown
+ *               empties: a line up while it runs, nothing held at exit.
+ *   fixed       sessions end at logout, or --ttl batches after login, and
+ *               the 403 path deletes its attempt too: flat once the first
+ *               --ttl batches have passed.
+ *   mystery     one of the four, picked by --seed as the C lab picks it,
+ *               unnamed: --reveal tells which.
+ *
+ * --snapshots DIR is the seed's method: three heap snapshots written
+ * while the load runs (after a warm-up, then two equal loads, as leaklab
+ * hunt takes them), then compared as DevTools' Comparison view compares
+ * them, class by class, by Delta and Size Delta (below, before main).
+ *
+ * --serve runs the server alone until SIGINT or SIGTERM, for curl: its
+ * first line is "listening on http://127.0.0.1:P/", then a row a second
+ * (requests and errors as the server counts them); SIGUSR2 prints one
+ * line of memory (and, with node --heapsnapshot-signal=SIGUSR2, V8 writes
+ * a heap snapshot for DevTools' Comparison). It stops when its parent
+ * goes, as the C lab does.
+ *
+ * The static route cannot do what the C lab's does with openat2 and
+ * RESOLVE_BENEATH (Node has no such call): it refuses any path that is
+ * not plain, then resolves the rest with fs.realpath and serves it only
+ * if path.relative from the root's own realpath does not lead out. A link
+ * swapped in between that check and the open could still win; the open
+ * at least refuses a link at the last step (O_NOFOLLOW).
+ *
+ * Run it:  build/leaklab run 7 --node      or
+ *          node labs/node/lab7-server.js --mode frequent --iterations 40
+ */
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const v8 = require('node:v8');
+const { randomBytes } = require('node:crypto');
+const probe = require('./probe');
+
+/* ------------------------------------------------------------------------
+ * The lab: its modes and options, as the C lab's
+ * --------------------------------------------------------------------- */
+
+const own = {             /* the lab's flags */
+  requests: 10,           /* --requests: per batch */
+  ttl: 5,                 /* --ttl: batches a session lives */
+  seed: 1,                /* --seed: the traffic, and the mystery */
+  port: 0,                /* --port: 0 picks a free one */
+  root: null,             /* --root: the static files, or none */
+  bad: 0,                 /* --bad: malformed requests per batch */
+  serve: false,           /* --serve: the server alone */
+  reveal: false,          /* --reveal: name the mystery's class */
+  snapshots: null,        /* --snapshots: their directory, or none */
+};
+
+const lab = {
+  number: 7,
+  twinOf: 'labs/lab7-server.c',
+  title: 'a leak in a running server, in Node.js',
+  takeaway: 'A session Map that only grows is the seed\'s leak: heapUsed '
+    + 'climbs per batch of requests',
+  showcase: 'frequent',
+  claim: 'Find a leak while the server runs',
+  recap: { leak: 'a session Map that only grows', fix: 'delete on every path, '
+    + 'the error paths too', tool: 'heapUsed per batch; snapshots compared' },
+  modes: [
+    { name: 'frequent', capKind: 'rlimit', expect: 'finished',
+      caption: 'Every login stays in the sessions Map: heapUsed climbs with '
+        + 'every batch' },
+    { name: 'occasional', capKind: 'rlimit', expect: 'finished',
+      caption: 'A failed login\'s error path skips its delete: a step per '
+        + 'failed login' },
+    { name: 'once', capKind: 'rlimit', expect: 'finished',
+      caption: 'A route table built at start-up, kept: one step, then flat' },
+    { name: 'hidden', capKind: 'rlimit', expect: 'finished',
+      caption: 'Logged-out sessions kept on an audit list emptied at '
+        + 'shutdown: grows while it runs' },
+    { name: 'fixed', capKind: 'rlimit', expect: 'finished',
+      caption: 'Sessions deleted at logout or after --ttl batches: flat' },
+    { name: 'mystery', capKind: 'rlimit', expect: 'finished',
+      caption: 'One of the four leaks, picked by --seed: hunt it, then '
+        + '--reveal' },
+  ],
+  defaultSize: 512 << 10,       /* a session's profile, as in C */
+  defaultIterations: 40,        /* batches */
+  gcBeforeRow: true,
+  extraColumns: ['requests', 'sessions', 'errors', 'failed_logins'],
+  y2Columns: ['sessions'],
+  xLabel: 'batch of requests',
+  compareColumns: ['heap_used_kib'],
+  options: [
+    { name: 'requests', arg: 'N', help: 'requests per batch, one batch an iteration (default 10)' },
+    { name: 'ttl', arg: 'N', help: 'a session ends N batches after login, but in frequent (default 5)' },
+    { name: 'seed', arg: 'N', help: 'seeds the traffic, and the mystery (default 1)' },
+    { name: 'port', arg: 'N', help: 'the port on 127.0.0.1; 0 picks a free one (default 0)' },
+    { name: 'root', arg: 'DIR', help: 'GET /static/P serves DIR/P (default: no files)' },
+    { name: 'bad', arg: 'N', help: 'add N malformed requests to each batch (default 0)' },
+    { name: 'serve', arg: null, help: 'serve until Ctrl-C, with no client; a row a second' },
+    { name: 'reveal', arg: null, help: 'mystery: say which leak --seed picks, and exit' },
+    { name: 'snapshots', arg: 'DIR', help: 'three heap snapshots into DIR, then compared by Delta and Size Delta' },
+  ],
+  /* Returns false for a value out of range, as the C lab's on_option. */
+  onOption(name, value) {
+    const ranges = { requests: [1, 100000], ttl: [1, 100000], seed: [0, 2147483647],
+      port: [0, 65535], bad: [0, 1000] };
+    if (ranges[name]) {
+      const [min, max] = ranges[name];
+      if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) return false;
+      own[name] = Number(value);
+      return true;
+    }
+    if (name === 'root' || name === 'snapshots') {
+      own[name] = value;
+      return value !== '';
+    }
+    own[name] = true;           /* serve, reveal */
+    return true;
+  },
+  notes: 'An iteration is one batch of --requests requests over loopback; '
+    + '--size is each\nsession\'s profile, an Array of numbers on V8\'s heap. '
+    + '--port, --root, --bad and\n--serve are for driving it by hand '
+    + '(LESSONS.md, Lab 7).',
+};
+
+/* ------------------------------------------------------------------------
+ * The leak each mode has, and the mystery's pick
+ * --------------------------------------------------------------------- */
+
+/* The class mystery stands for with --seed s, as the C lab's mystery_pick
+ * computes it: the same s, the same class, in both languages. */
+function mysteryPick(s) {
+  const classes = ['frequent', 'occasional', 'once', 'hidden'];
+  const h = (BigInt(s) * 2654435761n) & 0xffffffffffffffffn;   /* unsigned long */
+  return classes[Number((h >> 7n) % 4n)];
+}
+
+/* Where each class's memory is made: what a hunt should name. */
+const leakSite = {
+  frequent: 'sessionNew', occasional: 'sessionNew', once: 'buildRouteTable',
+  hidden: 'auditAppend',
+};
+
+/* ------------------------------------------------------------------------
+ * The session store: the seed's loginUsers, with sessions
+ *
+ * One Map, at module level, from session id to session, in login order
+ * (a Map iterates in insertion order: the first entry is the oldest,
+ * which expiry ends first). The server and the client share one thread,
+ * so nothing needs a lock.
+ * --------------------------------------------------------------------- */
+
+const USER_MAX = 32;             /* longest user name */
+const PASSWORD = 'open-sesame';  /* every user's password, in this lab */
+
+const sessions = new Map();      /* sid -> session: the seed's loginUsers */
+const pending = new Map();       /* sid -> session: logins being checked */
+const audit = [];                /* hidden: every session that ended */
+const store = {
+  leak: 'fixed',                 /* the mode's class of leak */
+  profileSize: 0,                /* --size */
+  ttl: 0,                        /* requests a session lives */
+  clock: 0,                      /* requests handled: the TTL's */
+  held: 0,                       /* bytes of profiles held, for messages */
+};
+
+/* A new session for user, with a fresh random id and its profile of
+ * numbers, every element written, and puts it in `pending` while its
+ * login is checked. Returns null if V8 cannot make the profile (a
+ * RangeError: the caller answers 503). */
+function sessionNew(user) {
+  let profile;
+  try {
+    profile = new Array(Math.ceil(store.profileSize / 8)).fill(store.clock + 0.5);
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
+  }
+  const s = {
+    id: randomBytes(16).toString('hex'),   /* the cookie's value */
+    user,                                  /* who logged in */
+    born: 0,                               /* store.clock when added */
+    loggedIn: true,                        /* frequent: false after logout */
+    profile,                               /* the payload a session carries */
+  };
+  pending.set(s.id, s);
+  return s;
+}
+
+/* Puts s in the table, newest in login order. */
+function storeAdd(s) {
+  s.born = store.clock;
+  sessions.set(s.id, s);
+  store.held += s.profile.length * 8;
+}
+
+/* hidden: keeps a logged-out session's user and profile on the audit
+ * list, "for later". Nothing reads it; shutdown empties it. The C lab
+ * copies the bytes; here a reference is all it takes to keep them. */
+function auditAppend(s) {
+  audit.push({ user: s.user, ended: store.clock, profile: s.profile });
+  store.held += s.profile.length * 8;
+}
+
+/* Takes s out of the table: once nothing else reaches it, V8 may collect
+ * it, and its profile with it. */
+function sessionEnd(s) {
+  sessions.delete(s.id);
+  store.held -= s.profile.length * 8;
+}
+
+/* Ends the sessions older than the TTL, oldest first. frequent ends
+ * nothing, ever: that is its leak. */
+function storeExpire() {
+  if (store.leak === 'frequent') return;
+  for (const s of sessions.values()) {
+    if (store.clock - s.born < store.ttl) break;
+    sessionEnd(s);
+  }
+}
+
+/* At shutdown, every mode but frequent empties its table, and hidden its
+ * audit list: why a check at exit would find nothing held. */
+function storeFree() {
+  if (store.leak === 'frequent') return;
+  for (const s of sessions.values()) sessionEnd(s);
+  audit.length = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * once: the route table
+ * --------------------------------------------------------------------- */
+
+const ROUTES = 1024;             /* entries in the route table */
+const ROUTE_PAGE = 16 << 10;     /* a pre-rendered page per route, bytes */
+
+/* once: builds the route table, 1024 pages of 16 KiB (strings of
+ * one-byte characters, each a copy of one of 26 letters' Buffers: 16 MiB
+ * on V8's heap, and nothing left over for the collector), as a framework
+ * does at start-up. The caller keeps it at module level and nothing uses
+ * it again: the lecture's module, required once and kept by the cache. */
+function buildRouteTable() {
+  const letters = [];
+  for (let c = 0; c < 26; c++) letters.push(Buffer.alloc(ROUTE_PAGE, 97 + c));
+  const table = new Map();
+  for (let i = 0; i < ROUTES; i++)
+    table.set(`/route/${i}`, letters[i % 26].toString('latin1'));
+  return table;
+}
+
+let routeTable = null;           /* once: kept for ever */
+
+/* ------------------------------------------------------------------------
+ * The routes: what the server does with a session
+ * --------------------------------------------------------------------- */
+
+const MAX_BODY = 1024;           /* the largest body a route accepts */
+const MAX_URL = 16 << 10;        /* the longest request target: else 414 */
+const MAX_HEADERS = 16 << 10;    /* the headers' bytes: else 431 */
+
+const server = {
+  errors: 0,                     /* replies of 400 and up */
+  started: 0,                    /* requests taken up */
+  completed: 0,                  /* of those, responses closed */
+  idle: null,                    /* settle()'s wake-up, or null */
+  rootReal: null,                /* --root's realpath, or null */
+};
+
+/* Sends status with text as its body, and sid as a cookie if given.
+ * Counts a status of 400 and up (count false: a refusal the C lab's
+ * libmicrohttpd makes before its handler, which it does not count). */
+function reply(res, status, text, sid = null, count = true) {
+  const headers = { 'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text) };
+  if (sid) headers['Set-Cookie'] = `sid=${sid}; Path=/; HttpOnly`;
+  if (status >= 400 && count) server.errors++;
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+/* The value of field in a form body "a=1&b=2", or null if it is missing
+ * or longer than max: the C lab's httpd_form_field, undecoded as there. */
+function formField(body, field, max) {
+  for (const pair of body.split('&')) {
+    if (pair.startsWith(`${field}=`)) {
+      const v = pair.slice(field.length + 1);
+      return v.length <= max ? v : null;
+    }
+  }
+  return null;
+}
+
+/* A user name: 1 to USER_MAX letters, digits, '.', '_' or '-'. */
+function goodUser(u) {
+  return /^[A-Za-z0-9._-]+$/.test(u) && u.length <= USER_MAX;
+}
+
+/* POST /login. The session, profile and all, is made first (as many
+ * handlers load the user before checking the password), and waits in
+ * `pending`; a wrong password must then delete it from there, and
+ * occasional's error path forgets to. Answers 400 for a bad form, 503 if
+ * the profile cannot be had, 403 for a wrong password. */
+function handleLogin(res, body) {
+  const user = formField(body, 'user', USER_MAX);
+  const pass = user !== null && goodUser(user) ? formField(body, 'pass', 63) : null;
+  if (pass === null) return reply(res, 400, 'want user=NAME&pass=...\n');
+  const s = sessionNew(user);
+  if (s === null) return reply(res, 503, 'out of memory\n');
+  if (pass !== PASSWORD) {
+    if (store.leak !== 'occasional') pending.delete(s.id);
+    /* occasional: the error path returns here without the delete, and
+     * s, profile and all, stays in pending, which nothing empties. */
+    return reply(res, 403, 'wrong password\n');
+  }
+  pending.delete(s.id);
+  storeAdd(s);
+  return reply(res, 200, 'welcome\n', s.id);
+}
+
+/* GET /page and POST /logout: the seed's session check, then the page or
+ * the end of the session. Answers 401 if sid names no live session. */
+function handleSession(res, sid, logout) {
+  const s = sessions.get(sid);
+  if (!s || !s.loggedIn) return reply(res, 401, 'no such session\n');
+  const text = `${logout ? 'bye' : 'hello'} ${s.user}\n`;
+  if (logout && store.leak === 'frequent') {
+    s.loggedIn = false;              /* marked, and kept: the leak */
+  } else if (logout) {
+    if (store.leak === 'hidden') auditAppend(s);   /* "for later": the leak */
+    sessionEnd(s);
+  }
+  return reply(res, 200, text);
+}
+
+/* Every request, once its body is in: the TTL's clock ticks, and old
+ * sessions end. */
+function onTick() {
+  store.clock++;
+  storeExpire();
+}
+
+/* ------------------------------------------------------------------------
+ * The router: /static/P, beneath --root and nowhere else
+ *
+ * The path is decoded once (%2e%2e is "..", %2f is "/"), and a %00 or
+ * bytes that are not UTF-8 make it a 400. The route then refuses any
+ * path that is not a plain relative path (an empty segment, ".", "..", a
+ * backslash or a control character anywhere: 403), as the C lab's does,
+ * rather than editing it: the seed's replace('..', '') removes the first
+ * ".." only. What is left is joined to the root with path.resolve, every
+ * link in it resolved with fs.realpath, and served only if
+ * path.relative(root, real) stays inside: a link that leads out is 403.
+ * --------------------------------------------------------------------- */
+
+/* The path of a request target (before any '?'), %XX decoded once; null
+ * for a %00, or for bytes that are not UTF-8. */
+function decodePath(target) {
+  const raw = Buffer.from(target.split('?')[0], 'latin1');   /* as it came */
+  const out = [];
+  for (let i = 0; i < raw.length; i++) {
+    const hex = raw.toString('latin1', i + 1, i + 3);
+    if (raw[i] === 0x25 && /^[0-9a-fA-F]{2}$/.test(hex)) {
+      out.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      out.push(raw[i]);
+    }
+  }
+  const bytes = Buffer.from(out);
+  const text = bytes.toString('utf8');
+  if (bytes.includes(0) || !Buffer.from(text, 'utf8').equals(bytes)) return null;
+  return text;
+}
+
+/* Is rel (after /static/) a plain relative path: segments of printable
+ * characters without backslashes, none empty, "." or ".."? */
+function plainPath(rel) {
+  if (rel === '') return false;
+  return rel.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'
+    && !/[\x00-\x1f\x7f\\]/.test(seg));
+}
+
+/* Is real (a realpath) the root or beneath it? */
+function beneathRoot(real) {
+  const rel = path.relative(server.rootReal, real);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`)
+    && !path.isAbsolute(rel);
+}
+
+/* GET /static/REL: the file beneath --root, or 403 for a path that would
+ * leave it, 404 for one that is not there or not a regular file. */
+function handleStatic(res, rel) {
+  if (!plainPath(rel)) return reply(res, 403, 'not a plain path\n');
+  if (server.rootReal === null) return reply(res, 404, 'no files here\n');
+  let real;
+  let fd;
+  try {
+    real = fs.realpathSync(path.resolve(server.rootReal, rel));
+  } catch {
+    return reply(res, 404, 'no such file\n');
+  }
+  if (!beneathRoot(real)) return reply(res, 403, 'outside the root\n');
+  try {
+    fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (err) {
+    return reply(res, err.code === 'ELOOP' ? 403 : 404,
+      err.code === 'ELOOP' ? 'outside the root\n' : 'no such file\n');
+  }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    return reply(res, 404, 'no such file\n');
+  }
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': st.size });
+  fs.createReadStream(null, { fd }).pipe(res);   /* a file of any size, in chunks */
+  return undefined;
+}
+
+/* ------------------------------------------------------------------------
+ * The server: node:http on 127.0.0.1, calling the routes
+ * --------------------------------------------------------------------- */
+
+/* The sid in a Cookie header, checked: { sid }, or { status } 401 (no
+ * sid) or 400 (not 32 lowercase hex digits). */
+function cookieSid(header) {
+  for (const part of (header || '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== 'sid') continue;
+    const sid = part.slice(eq + 1).trim();
+    return /^[0-9a-f]{32}$/.test(sid) ? { sid } : { status: 400 };
+  }
+  return { status: 401 };
+}
+
+/* Routes a request whose body (a POST's) is in. */
+function route(req, res, body) {
+  onTick();                                  /* a request: the lab's clock */
+  const url = decodePath(req.url);
+  if (url === null) return reply(res, 400, 'bad path\n');
+  const post = req.method === 'POST';
+  if (url === '/login' || url === '/logout') {
+    if (!post) return reply(res, 405, 'POST only\n');
+    if (url === '/login') return handleLogin(res, body);
+  } else if (url === '/page' || url.startsWith('/static/')) {
+    if (req.method !== 'GET') return reply(res, 405, 'GET only\n');
+    if (url !== '/page') return handleStatic(res, url.slice(8));
+  } else {
+    return reply(res, 404, 'no such route\n');
+  }
+  const c = cookieSid(req.headers.cookie);
+  if (c.sid === undefined)
+    return reply(res, c.status, c.status === 401 ? 'log in first\n' : 'bad cookie\n');
+  return handleSession(res, c.sid, url === '/logout');
+}
+
+/* Every request: the sizes checked first (a long target 414, long
+ * headers 431, as libmicrohttpd refuses them before the C lab's handler
+ * sees them), then a POST's body collected, at most MAX_BODY bytes (else
+ * 413, at once if Content-Length says so), then the route. */
+function onRequest(req, res) {
+  server.started++;
+  res.once('close', () => {
+    server.completed++;
+    if (server.idle && server.completed >= server.started) server.idle();
+  });
+  if (req.url.length > MAX_URL) return reply(res, 414, 'URL too long\n', null, false);
+  const headerBytes = req.rawHeaders.reduce((n, h) => n + h.length + 2, 0);
+  if (headerBytes > MAX_HEADERS) return reply(res, 431, 'headers too large\n', null, false);
+  if (req.method === 'POST' && Number(req.headers['content-length']) > MAX_BODY)
+    return reply(res, 413, 'body too large\n');
+  const chunks = [];
+  let len = 0;
+  let answered = false;
+  req.on('data', (chunk) => {
+    if (answered || req.method !== 'POST') return;
+    len += chunk.length;
+    if (len > MAX_BODY) {
+      answered = true;
+      reply(res, 413, 'body too large\n');
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (!answered) route(req, res, Buffer.concat(chunks).toString('latin1'));
+  });
+  return undefined;
+}
+
+/* Listens on 127.0.0.1:port (0: a free one). Resolves to the server
+ * once it listens; exits 1 naming the address if it cannot. */
+function startServer(port) {
+  /* The parser takes up to 64 KiB of request line and headers (Node's
+   * own default is 16 KiB, over which it answers 431 itself), so that
+   * onRequest can tell a long URL from long headers, as the C lab does. */
+  const srv = http.createServer({ maxHeaderSize: 64 << 10 }, onRequest);
+  return new Promise((resolve) => {
+    srv.once('error', (err) => {
+      const why = { EADDRINUSE: 'Address already in use', EACCES: 'Permission denied',
+        EADDRNOTAVAIL: 'Cannot assign requested address' }[err.code] || err.code || err.message;
+      probe.say(`127.0.0.1:${port}: ${why}`);
+      process.exit(probe.EXIT_ERROR);
+    });
+    srv.listen(port, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+/* Resolves once the server has finished every request it took up (a
+ * reply can reach the client a moment before the server has closed the
+ * response): a row then sees the server at rest. Exits 1 after 10 s. */
+function settle() {
+  if (server.completed >= server.started) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      probe.say('waiting for the server to finish its requests: timed out after 10 s');
+      process.exit(probe.EXIT_ERROR);
+    }, 10000);
+    server.idle = () => {
+      clearTimeout(timer);
+      server.idle = null;
+      resolve();
+    };
+  });
+}
+
+/* ------------------------------------------------------------------------
+ * The client: harness/loadgen.c's generator, ported
+ * --------------------------------------------------------------------- */
+
+const RING = 64;                 /* sessions the client remembers */
+
+const client = {
+  agent: null,                   /* one socket, kept alive */
+  port: 0,                       /* the server's */
+  rng: 0n,                       /* nrand48's 48-bit state, from --seed */
+  ring: new Array(RING).fill(''),   /* the client's sessions, a stack */
+  top: 0,                        /* whose oldest falls off when full */
+  count: 0,
+  users: 0,                      /* user names made so far */
+  requests: 0,                   /* sent */
+  errors: 0,                     /* replies of 400 and up */
+  failed: 0,                     /* replies of 403 to a wrong password */
+  nbad: 0,                       /* malformed requests sent so far */
+};
+
+/* glibc's nrand48, exactly: X = (0x5DEECE66D X + 0xB) mod 2^48, and the
+ * top 31 bits of X. Seeded as loadgen_start seeds it (srand48's layout:
+ * 0x330E below the seed). */
+function seedRng(seed) {
+  client.rng = (BigInt(seed) << 16n) | 0x330en;
+}
+
+/* A random number in [0, n), from the seeded stream: nrand48() % n. */
+function draw(n) {
+  client.rng = (0x5deece66dn * client.rng + 0xbn) & 0xffffffffffffn;
+  return Number(client.rng >> 17n) % n;
+}
+
+/* Sends one request: method, path (sent as typed: no ".." squashed), a
+ * body (null: none), a cookie (null: none), and one extra header
+ * ([name, value], or null). Resolves to { status, sid } (sid from a
+ * Set-Cookie, or ''). Exits 1 if there is no reply within 10 s. */
+function send(method, target, body, cookie, header) {
+  const headers = {};
+  if (body !== null) {
+    headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    headers['Content-Length'] = Buffer.byteLength(body);
+  }
+  if (cookie) headers.Cookie = cookie;
+  if (header) headers[header[0]] = header[1];
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port: client.port, method, path: target,
+      headers, agent: client.agent }, (res) => {
+      const sid = (res.headers['set-cookie'] || []).map((c) => /^sid=([0-9a-f]{32})/.exec(c))
+        .find(Boolean);
+      res.resume();                            /* the body: not needed */
+      res.on('end', () => {
+        client.requests++;
+        if (res.statusCode >= 400) client.errors++;
+        resolve({ status: res.statusCode, sid: sid ? sid[1] : '' });
+      });
+    });
+    req.setTimeout(10000, () => req.destroy(new Error('timed out after 10 s')));
+    req.on('error', (err) => {
+      const shown = target.length > 60 ? `${target.slice(0, 60)}...` : target;
+      probe.say(`${method} http://127.0.0.1:${client.port}${shown}: no reply: ${err.message}`);
+      process.exit(probe.EXIT_ERROR);
+    });
+    req.end(body === null ? undefined : body);
+  });
+}
+
+/* Exits 1 (3 for a server out of memory) saying what request got what. */
+function unexpected(what, status, want) {
+  if (status === 503) {
+    probe.wall(`the server is out of memory: ${what} got 503, with ${sessions.size} `
+      + `sessions (${probe.mib(store.held)} MiB) in its table`);
+  }
+  probe.say(`${what} got ${status}; expected ${want}`);
+  process.exit(probe.EXIT_ERROR);
+}
+
+/* The malformed requests --bad sends, in turn, and the status each must
+ * get: loadgen.c's battery. */
+const BIG = 'a'.repeat(64 << 10);
+const BATTERY = [
+  { what: 'a 64 KiB body', method: 'POST', path: '/login', body: BIG, want: 413 },
+  { what: 'a 40 KiB cookie', method: 'GET', path: '/page', header: ['Cookie', `sid=${BIG.slice(0, 40 << 10)}`], want: 431 },
+  { what: 'a sid that is not hex', method: 'GET', path: '/page', header: ['Cookie', 'sid=not-a-session-id'], want: 400 },
+  { what: 'a cookie without sid', method: 'GET', path: '/page', header: ['Cookie', 'garbage'], want: 401 },
+  { what: 'an unknown route', method: 'GET', path: '/admin', want: 404 },
+  { what: 'a method the route does not take', method: 'DELETE', path: '/login', body: '', want: 405 },
+  { what: 'a user name with markup', method: 'POST', path: '/login', body: `user=<script>&pass=${PASSWORD}`, want: 400 },
+  { what: 'a path with ..', method: 'GET', path: '/static/../../etc/passwd', want: 403 },
+  { what: 'a path with %2e%2e', method: 'GET', path: '/static/%2e%2e/%2e%2e/etc/passwd', want: 403 },
+  { what: 'a path with %00', method: 'GET', path: '/static/a%00/../../etc/passwd', want: 400 },
+  { what: 'a 40 KiB URL', method: 'GET', path: `/page?x=${BIG.slice(0, 40 << 10)}`, want: 414 },
+  { what: 'a logout with no cookie', method: 'POST', path: '/logout', body: '', want: 401 },
+];
+
+/* Sends the next request of the battery; exits 1 if its status is not
+ * the one it must get. */
+async function sendBad() {
+  const b = BATTERY[client.nbad++ % BATTERY.length];
+  const r = await send(b.method, b.path, b.body === undefined ? null : b.body, null, b.header || null);
+  if (r.status !== b.want) {
+    probe.say(`${b.what} (${b.method} ${b.path.slice(0, 40)}) got ${r.status}; expected ${b.want}`);
+    process.exit(probe.EXIT_ERROR);
+  }
+}
+
+/* Logs a new user in (with the right password, or not). */
+async function sendLogin(right) {
+  const body = `user=user${++client.users}&pass=${right ? PASSWORD : 'guess'}`;
+  const r = await send('POST', '/login', body, null, null);
+  if (!right) {
+    if (r.status !== 403) unexpected('a wrong password', r.status, 403);
+    client.failed++;
+    return;
+  }
+  if (r.status !== 200 || r.sid === '') unexpected('a login', r.status, 200);
+  client.top = (client.top + 1) % RING;
+  client.ring[client.top] = r.sid;
+  if (client.count < RING) client.count++;
+}
+
+/* Views the page with one of the client's sessions (none yet: no
+ * cookie). An expired one gets 401, as it should. */
+async function sendPage() {
+  let cookie = null;
+  if (client.count > 0) cookie = `sid=${client.ring[(client.top - draw(client.count) + RING) % RING]}`;
+  const r = await send('GET', '/page', null, cookie, null);
+  if (r.status !== 200 && r.status !== 401) unexpected('a page view', r.status, 200);
+}
+
+/* Logs the client's newest session out. */
+async function sendLogout() {
+  let cookie = null;
+  if (client.count > 0) {
+    cookie = `sid=${client.ring[client.top]}`;
+    client.top = (client.top - 1 + RING) % RING;
+    client.count--;
+  }
+  const r = await send('POST', '/logout', '', cookie, null);
+  if (r.status !== 200 && r.status !== 401) unexpected('a logout', r.status, 200);
+}
+
+const LOGIN = 0;
+const FAILED_LOGIN = 1;
+const PAGE = 2;
+const LOGOUT = 3;
+
+/* One batch, drawn as loadgen_batch draws it, draw for draw: 3 in 10
+ * requests log in, 1 in 10 logs out, each of the rest is a page view or,
+ * 1 time in 6, a failed login; shuffled (Fisher-Yates), a page view moved
+ * last, each logout moved after a login of its own batch; the --bad
+ * malformed requests just before the last. Resolves when the last reply
+ * is in. */
+async function batch() {
+  const n = own.requests;
+  const logins = Math.floor(n * 3 / 10) > 0 ? Math.floor(n * 3 / 10) : 1;
+  const logouts = Math.floor(n / 10);
+  const kinds = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (i < logins) kinds[i] = LOGIN;
+    else if (i < logins + logouts) kinds[i] = LOGOUT;
+    else kinds[i] = draw(6) === 0 ? FAILED_LOGIN : PAGE;
+  }
+  for (let i = n - 1; i > 0; i--) {             /* Fisher-Yates */
+    const j = draw(i + 1);
+    [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
+  }
+  for (let j = n - 1; j >= 0; j--) {            /* a page view last */
+    if (kinds[j] === PAGE) {
+      kinds[j] = kinds[n - 1];
+      kinds[n - 1] = PAGE;
+      break;
+    }
+  }
+  for (let i = 0, inn = 0, out = 0; i < n; i++) {
+    if (kinds[i] === LOGIN) inn++;
+    if (kinds[i] !== LOGOUT || out++ < inn) continue;
+    let j = i + 1;                              /* a login comes first */
+    while (kinds[j] !== LOGIN) j++;
+    kinds[j] = LOGOUT;
+    kinds[i] = LOGIN;
+    inn++;
+    out--;
+  }
+  for (let i = 0; i < n; i++) {
+    if (i === n - 1) for (let b = 0; b < own.bad; b++) await sendBad();
+    if (kinds[i] === LOGIN) await sendLogin(true);
+    else if (kinds[i] === FAILED_LOGIN) await sendLogin(false);
+    else if (kinds[i] === PAGE) await sendPage();
+    else await sendLogout();
+  }
+}
+
+/* ------------------------------------------------------------------------
+ * --serve: the server alone, a row a second, until SIGINT or SIGTERM
+ * --------------------------------------------------------------------- */
+
+/* Serves until SIGINT or SIGTERM (then resolves), or until the parent
+ * that started it is gone (then exits 1): Node cannot ask the kernel for
+ * a death signal, so it looks, five times a second. */
+function serveAlone(srv, parent) {
+  return new Promise((resolve) => {
+    let t = 1;
+    const rows = setInterval(() => {
+      probe.sample(t++, [store.clock, sessions.size, server.errors, 0]);
+    }, 1000);
+    const watch = setInterval(() => {
+      if (process.ppid !== parent) process.exit(probe.EXIT_ERROR);
+    }, 200);
+    const stop = () => {
+      clearInterval(rows);
+      clearInterval(watch);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.on('SIGUSR2', () => {
+      const m = process.memoryUsage();
+      probe.say(`SIGUSR2: heapUsed ${Math.floor(m.heapUsed / 1024)} KiB, rss `
+        + `${Math.floor(m.rss / 1024)} KiB, ${sessions.size} sessions (started with node `
+        + '--heapsnapshot-signal=SIGUSR2, it writes a heap snapshot too)');
+    });
+  });
+}
+
+/* ------------------------------------------------------------------------
+ * --snapshots: the seed's method, heap snapshots compared
+ *
+ * Three snapshots, as leaklab hunt takes them (the Node diagnostics
+ * guide's discipline): after a warm-up, then after two equal loads, so
+ * that what grows in both intervals is what the load leaves behind.
+ * v8.writeHeapSnapshot writes each (a full collection first), in the
+ * format DevTools loads; then each is read back and its objects counted
+ * by class, as DevTools' Constructor column groups them (an object by
+ * its constructor's name, every array and backing store as "(array)",
+ * strings as "(string)", compiled code as "(compiled code)"). The
+ * comparison of each pair is DevTools' Comparison view: Delta (objects
+ * now minus then) and Size Delta (bytes now minus then).
+ * --------------------------------------------------------------------- */
+
+const LEAK_MIN = 64 << 10;       /* Size Delta a class must pass in every
+                                    interval to be marked "leak?": V8
+                                    warming up (its code, its caches)
+                                    adds a few KiB a batch */
+
+/* The batches after which the three snapshots are taken: n - 2k, n - k
+ * and n, k = floor(n / 3) (40 batches: 14, 27, 40). */
+function snapshotBatches(n) {
+  const k = Math.floor(n / 3);
+  return [n - 2 * k, n - k, n];
+}
+
+/* Writes a heap snapshot after batch i: DIR/lab7-MODE-I.heapsnapshot.
+ * Returns { batch, file }. Exits 1 naming the file if it cannot. */
+function snapshot(dir, mode, i) {
+  const file = path.join(dir, `lab7-${mode}-${i}.heapsnapshot`);
+  try {
+    v8.writeHeapSnapshot(file);
+  } catch (err) {
+    probe.fail(file, err);
+  }
+  return { batch: i, file };
+}
+
+/* DevTools' class of a snapshot node: its Constructor column. */
+function classOf(type, name) {
+  switch (type) {
+    case 'object': case 'native': return name;
+    case 'array': return '(array)';
+    case 'string': case 'concatenated string': case 'sliced string': return '(string)';
+    case 'code': return '(compiled code)';
+    case 'closure': return '(closure)';
+    case 'regexp': return '(regexp)';
+    case 'number': return '(number)';
+    case 'bigint': return '(bigint)';
+    default: return '(system)';
+  }
+}
+
+/* A snapshot's objects by class: Map class -> { count, size }. Exits 1
+ * naming the file if it cannot be read. */
+function readSnapshot(file) {
+  let snap;
+  try {
+    snap = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    probe.fail(file, err);
+  }
+  const meta = snap.snapshot.meta;
+  const width = meta.node_fields.length;
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => meta.node_fields.indexOf(f));
+  const types = meta.node_types[typeAt];
+  const byClass = new Map();
+  for (let n = 0; n < snap.nodes.length; n += width) {
+    const type = types[snap.nodes[n + typeAt]];
+    if (type === 'synthetic') continue;             /* the roots */
+    const c = classOf(type, snap.strings[snap.nodes[n + nameAt]]);
+    const e = byClass.get(c) || { count: 0, size: 0 };
+    e.count++;
+    e.size += snap.nodes[n + sizeAt];
+    byClass.set(c, e);
+  }
+  return byClass;
+}
+
+/* Compares the snapshots pair by pair: writes DIR/lab7-MODE-compare.tsv
+ * (a row per class: count and bytes at each snapshot, delta and
+ * size_delta for each interval, leak 1 if it grew by LEAK_MIN or more in
+ * every one), and prints its first rows, sorted by the last Size Delta.
+ * Exits 1 naming the TSV if it cannot be written. */
+function compareSnapshots(dir, mode, snaps) {
+  const maps = snaps.map((s) => readSnapshot(s.file));
+  const classes = new Set(maps.flatMap((m) => [...m.keys()]));
+  const rows = [...classes].map((c) => {
+    const at = maps.map((m) => m.get(c) || { count: 0, size: 0 });
+    const delta = at.slice(1).map((x, k) => x.count - at[k].count);
+    const sizeDelta = at.slice(1).map((x, k) => x.size - at[k].size);
+    return { c, at, delta, sizeDelta, leak: sizeDelta.every((d) => d >= LEAK_MIN) };
+  }).sort((x, y) => y.sizeDelta[y.sizeDelta.length - 1] - x.sizeDelta[x.sizeDelta.length - 1]);
+  const b = snaps.map((s) => s.batch);
+  const clean = (c) => c.replace(/[\t\n\\]/g, ' ');   /* a record, whatever a name holds */
+  const head = ['class', ...b.flatMap((i) => [`count_${i}`, `bytes_${i}`]),
+    ...b.slice(1).flatMap((i, k) => [`delta_${b[k]}_${i}`, `size_delta_${b[k]}_${i}`]), 'leak'];
+  const lines = [head.join('\t'), ...rows.map((r) => [clean(r.c), ...r.at.flatMap((x) => [x.count, x.size]),
+    ...r.delta.flatMap((d, k) => [d, r.sizeDelta[k]]), r.leak ? 1 : 0].join('\t'))];
+  const tsv = path.join(dir, `lab7-${mode}-compare.tsv`);
+  try {
+    fs.writeFileSync(tsv, lines.join('\n') + '\n');
+  } catch (err) {
+    probe.fail(tsv, err);
+  }
+  const kib = (n) => `${n >= 0 ? '+' : ''}${(n / 1024).toFixed(0)} KiB`;
+  const out = [`lab7 ${mode}: heap snapshots after batches ${b.join(', ')}: a warm-up, then 2 equal loads`,
+    `  ${'class'.padEnd(30)}${b.slice(1).map((i, k) => `${b[k]} -> ${i}`.padStart(26)).join('')}`,
+    `  ${''.padEnd(30)}${b.slice(1).map(() => `${'Size Delta'.padStart(16)}${'Delta'.padStart(10)}`).join('')}`];
+  for (const r of rows.slice(0, 6)) {
+    out.push(`  ${r.c.slice(0, 29).padEnd(30)}${r.delta.map((d, k) => `${kib(r.sizeDelta[k]).padStart(16)}`
+      + `${(d >= 0 ? '+' : '') + d}`.padStart(10)).join('')}${r.leak ? '  leak?' : ''}`);
+  }
+  const leaks = rows.filter((r) => r.leak).map((r) => r.c);
+  const last = (r) => r.at[r.at.length - 1];
+  const largest = [...rows].sort((x, y) => last(y).size - last(x).size)[0];
+  out.push(leaks.length ? `lab7 ${mode}: leak? ${leaks.join(', ')} grew by 64 KiB or more in every interval`
+    : `lab7 ${mode}: no class grew by 64 KiB or more in every interval; the largest at the last `
+      + `snapshot is ${largest.c}, ${probe.mib(last(largest).size)} MiB in ${last(largest).count} objects`,
+  `lab7 ${mode}: the snapshots, for DevTools' Memory tab (Load, then Comparison), and the table: ${dir}`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+/* ------------------------------------------------------------------------
+ * main
+ * --------------------------------------------------------------------- */
+
+async function main() {
+  const a = probe.parse(lab, process.argv.slice(2));
+  const mode = a.mode.name;
+  const parent = process.ppid;
+  if (own.reveal && mode !== 'mystery') probe.usage('--reveal goes with --mode mystery');
+  if (own.serve && (a.iterationsGiven || own.bad || own.snapshots !== null))
+    probe.usage('--serve runs until Ctrl-C, with no client: --iterations, --bad and --snapshots do not apply');
+  if (own.snapshots !== null && a.iterations < 3)
+    probe.usage(`--snapshots takes three, after a warm-up and two equal loads: want --iterations 3 or more, not ${a.iterations}`);
+  if (a.size > 512 << 20)
+    probe.usage(`bad --size '${a.size}': a session's profile is one Array, at most 512M`);
+  const leak = mode === 'mystery' ? mysteryPick(own.seed) : mode;
+  if (own.reveal) {
+    process.stdout.write(`mystery with --seed ${own.seed} is ${leak}: the memory is `
+      + `allocated in ${leakSite[leak]}\n`);
+    return probe.EXIT_DONE;
+  }
+  if (own.root !== null) {
+    try {
+      server.rootReal = fs.realpathSync(own.root);
+      if (!fs.statSync(server.rootReal).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    } catch (err) {
+      probe.fail(own.root, err);
+    }
+  }
+  store.leak = leak;
+  store.profileSize = a.size;
+  store.ttl = own.ttl * own.requests;
+
+  probe.start(lab, a);
+  if (!own.serve) probe.sample(0, [0, 0, 0, 0]);  /* before the server: its start is a step */
+
+  /* Start-up: once builds its route table here and keeps it. */
+  if (leak === 'once') routeTable = buildRouteTable();
+  const srv = await startServer(own.port);
+  const bound = srv.address().port;
+  if (own.serve) {
+    process.stdout.write(`listening on http://127.0.0.1:${bound}/\n`);
+    probe.sample(0, [store.clock, sessions.size, server.errors, 0]);
+    await serveAlone(srv, parent);
+  } else {
+    if (!a.quiet)
+      process.stdout.write(`${mode}: ${a.iterations} batches of ${own.requests} requests `
+        + `to http://127.0.0.1:${bound}/\n`);
+    client.port = bound;
+    client.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    seedRng(own.seed);
+    const at = snapshotBatches(a.iterations);
+    const snaps = [];
+    for (let i = 1; i <= a.iterations; i++) {
+      await batch();                /* one batch, every reply in */
+      await settle();               /* the server at rest */
+      if (process.ppid !== parent) process.exit(probe.EXIT_ERROR);   /* orphaned */
+      probe.sample(i, [client.requests, sessions.size, client.errors, client.failed]);
+      if (own.snapshots !== null && at.includes(i)) snaps.push(snapshot(own.snapshots, mode, i));
+    }
+    client.agent.destroy();
+    if (own.snapshots !== null) compareSnapshots(own.snapshots, mode, snaps);
+  }
+  /* The server closes its listening socket and every connection, so that
+   * nothing is left to keep the process alive: it exits by itself. */
+  srv.closeAllConnections();
+  await new Promise((resolve) => srv.close(resolve));
+  storeFree();
+  probe.finish();
+  void routeTable;                  /* once: never let go, on purpose */
+  return probe.EXIT_DONE;
+}
+
+main().then((code) => { process.exitCode = code; });
