@@ -179,14 +179,16 @@ tsv_columns() {
 # Size Delta) is "(array)", as the seed's was, marked leak?, and in each
 # interval of 4 batches it grew by PROFILES profiles of 64 KiB: Delta
 # that many, or one more (the Map's own table grows now and then), Size
-# Delta that many profiles and at most 16 KiB more.
+# Delta that many profiles within 16 KiB either way: "(array)" is every
+# array V8 holds, and its own small ones grow or shrink by a few hundred
+# bytes between snapshots (seen: 232 bytes under 4 profiles).
 snapshot_leak() {
     local class d1 s1 d2 s2 leak d s want=$(( $2 * 64 * 1024 ))
     IFS=$'\t' read -r class _ _ _ _ _ _ d1 s1 d2 s2 leak < <(sed -n 2p "$1")
     [[ $class == "(array)" && $leak == 1 ]] || fail "$1: the first row is '$class', leak=$leak" || return
     for d in "$d1 $s1" "$d2 $s2"; do
         read -r d s <<<"$d"
-        (( d >= $2 && d <= $2 + 1 && s >= want && s <= want + 16384 )) ||
+        (( d >= $2 && d <= $2 + 1 && s >= want - 16384 && s <= want + 16384 )) ||
             fail "$1: (array) grew by $d objects, $s bytes; expected $2 profiles, $want bytes" || return
     done
 }
