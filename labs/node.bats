@@ -164,8 +164,13 @@ lessons_row() {
     done
 }
 
-@test "LESSONS.md's Node tables have the shape of a fresh run: the same last row, and rss growth within 10%" {
-    local made here row lab mode last kib
+# The last row must be the same, except where V8's heap limit ended the
+# run: then within one. V8 decides at its limit after a last-resort
+# collection whose outcome depends on its concurrent GC threads, so a
+# busy machine moves the death by an array: lab 2's budget ended at row 9
+# in 3 runs of 3 here, then at row 8 in 2 of 5 beside six busy loops.
+@test "LESSONS.md's Node tables have the shape of a fresh run: the same last row (V8's limit: within one), and rss growth within 10%" {
+    local made here row lab mode last kib fresh slack
     made=$(sed -n 's/.*(C, and node v\([0-9]*\)\..*/\1/p' "$LEAKLAB_ROOT/LESSONS.md" | head -n 1)
     here=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
     [[ -n $made ]] || fail "LESSONS.md has no table made by make node-tables"
@@ -175,8 +180,12 @@ lessons_row() {
         read -r lab mode <<<"$row"
         read -r last kib < <(lessons_row "$lab" "$mode")
         [[ -n $last && -n $kib ]] || fail "LESSONS.md has no Node row for lab $lab's $mode"
-        [[ $last == "$(last_iter "$O/lab$lab/node-$mode.tsv")" ]] ||
-            fail "lab $lab $mode: LESSONS says the last row is $last, a fresh run's is $(last_iter "$O/lab$lab/node-$mode.tsv")"
+        fresh=$(last_iter "$O/lab$lab/node-$mode.tsv") slack=0
+        [[ $last =~ ^[0-9]+$ && $fresh =~ ^[0-9]+$ ]] ||
+            fail "lab $lab $mode: last rows '$last' (LESSONS) and '$fresh' (fresh run) are not numbers"
+        [[ $(meta_value "$O/lab$lab/node-$mode.meta" reason 2>/dev/null) == "V8 heap limit" ]] && slack=1
+        (( last - fresh <= slack && fresh - last <= slack )) ||
+            fail "lab $lab $mode: LESSONS says the last row is $last, a fresh run's is $fresh"
         assert_within "$(slope "$O/lab$lab/node-$mode.tsv" rss_kib)" "$kib" 10 \
             "lab $lab $mode: a fresh run's rss per row against LESSONS.md's"
     done
