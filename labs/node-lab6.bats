@@ -64,6 +64,13 @@ teardown() {
     done
 }
 
+# twin_copy DIR - the twin and the modules it requires (probe.js,
+# redis.js), copied into DIR (made), so that a test can edit one of them.
+twin_copy() {
+    mkdir -p "$1"
+    cp "$LEAKLAB_ROOT"/labs/node/*.js "$1/"
+}
+
 # server_of PID - the redis-server the twin PID started, once it runs.
 server_of() {
     pgrep -P "$1" -x redis-server
@@ -175,8 +182,7 @@ assert_ttl_holds() {
     assert_failure
     # A twin one rounding away from C's generator: Math.round for floor.
     local dir=$BATS_TEST_TMPDIR/round
-    mkdir -p "$dir"
-    cp "$LEAKLAB_ROOT/labs/node/probe.js" "$dir/"
+    twin_copy "$dir"
     sed 's/Math\.floor(Math\.exp(/Math.round(Math.exp(/' "$TWIN" >"$dir/lab6-cache.js"
     ! cmp -s "$TWIN" "$dir/lab6-cache.js" || fail "the rounding edit did not apply"
     node "$dir/lab6-cache.js" --quiet --mode lru $ARGS --tsv "$dir/lru.tsv"
@@ -244,17 +250,16 @@ killed_twin() {
 }
 
 @test "redis: SIGKILL the twin mid-run and its server dies too; without setpriv's death signal it would not" {
-    local dir
+    local dir redis=$LEAKLAB_ROOT/labs/node/redis.js
     for dir in twin orphan; do
-        mkdir -p "$BATS_TEST_TMPDIR/$dir"
-        cp "$LEAKLAB_ROOT/labs/node/probe.js" "$TWIN" "$BATS_TEST_TMPDIR/$dir/"
+        twin_copy "$BATS_TEST_TMPDIR/$dir"
     done
     killed_twin "$BATS_TEST_TMPDIR/twin"
     wait_until is_gone "$SERVER_PID"
     # The same twin spawning redis-server without --pdeathsig: an orphan.
     dir=$BATS_TEST_TMPDIR/orphan
-    sed "s/\['--pdeathsig', 'KILL', /[/" "$TWIN" >"$dir/lab6-cache.js"
-    ! cmp -s "$TWIN" "$dir/lab6-cache.js" || fail "the orphan edit did not apply"
+    sed "s/\['--pdeathsig', 'KILL', /[/" "$redis" >"$dir/redis.js"
+    ! cmp -s "$redis" "$dir/redis.js" || fail "the orphan edit did not apply"
     killed_twin "$dir"
     # The twin is reaped; a death signal would have been sent by then.
     # Half a second for it to land, which the real twin's server needs.

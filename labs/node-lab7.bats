@@ -178,17 +178,19 @@ tsv_columns() {
 # snapshot_leak TSV PROFILES - the comparison's first row (by the last
 # Size Delta) is "(array)", as the seed's was, marked leak?, and in each
 # interval of 4 batches it grew by PROFILES profiles of 64 KiB: Delta
-# that many, or one more (the Map's own table grows now and then), Size
-# Delta that many profiles within 16 KiB either way: "(array)" is every
-# array V8 holds, and its own small ones grow or shrink by a few hundred
-# bytes between snapshots (seen: 232 bytes under 4 profiles).
+# that many, give or take 2, and Size Delta that many profiles, give or
+# take 16 KiB (a quarter of one). V8's own small arrays come and go
+# beside them: a 152-byte one is added in each interval, and in about one
+# run in three a 448-byte "(object properties)" array alive at one
+# snapshot is gone at the next, leaving Size Delta 232 bytes short.
 snapshot_leak() {
     local class d1 s1 d2 s2 leak d s want=$(( $2 * 64 * 1024 ))
     IFS=$'\t' read -r class _ _ _ _ _ _ d1 s1 d2 s2 leak < <(sed -n 2p "$1")
     [[ $class == "(array)" && $leak == 1 ]] || fail "$1: the first row is '$class', leak=$leak" || return
     for d in "$d1 $s1" "$d2 $s2"; do
         read -r d s <<<"$d"
-        (( d >= $2 && d <= $2 + 1 && s >= want - 16384 && s <= want + 16384 )) ||
+        [[ $d =~ ^-?[0-9]+$ && $s =~ ^-?[0-9]+$ ]] || fail "$1: Delta '$d', Size Delta '$s': not numbers" || return
+        (( d >= $2 - 2 && d <= $2 + 2 && s >= want - 16384 && s <= want + 16384 )) ||
             fail "$1: (array) grew by $d objects, $s bytes; expected $2 profiles, $want bytes" || return
     done
 }

@@ -214,13 +214,18 @@ kib() {
 # Reading records
 # --------------------------------------------------------------------------
 
-# tsv_column FILE COLUMN - the column's values, one per data row.
+# tsv_column FILE COLUMN - the column's values, one per data row. Every
+# value is a number (digits, a sign, one decimal point) or the function
+# stops there, saying so on stderr, and fails: the tests put these values
+# in $(( )), and bash would run a command hidden in a record's field.
 tsv_column() {
     awk -F'\t' -v want="$2" '
         /^#/ { next }
         !hdr { for (i = 1; i <= NF; i++) if ($i == want) c = i; hdr = 1
                if (!c) { print "no column " want > "/dev/stderr"; exit 1 }
                next }
+        $c !~ /^-?[0-9]+(\.[0-9]+)?$/ {
+               print FILENAME ": " want " is not a number: " $c > "/dev/stderr"; exit 1 }
         { print $c }' "$1"
 }
 

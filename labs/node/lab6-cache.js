@@ -36,6 +36,11 @@
  *              started as harness/redis.c starts the C lab's. The twin
  *              stays flat; the server holds the bytes (server_rss_kib).
  *
+ * This file holds the lesson: the workload, the cache and its bounds,
+ * and what the redis mode does with its server. Starting that server and
+ * speaking RESP2 to it are machinery, apart in labs/node/redis.js, as the
+ * C lab's are in harness/redis.c and hiredis.
+ *
  * The values are Buffers, made with Buffer.allocUnsafeSlow: each its own
  * block outside V8's heap, counted in `external`. A cached response is
  * bytes, and Buffers are how Node holds bytes; it is also the C lab's
@@ -60,12 +65,9 @@
  * Run it:  build/leaklab run 6 --node      or
  *          node labs/node/lab6-cache.js --mode lru --iterations 40
  */
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const probe = require('./probe');
+const redis = require('./redis');   /* the redis mode's server and client */
 
 const own = {                  /* the lab's flags, with the C lab's defaults */
   requests: 200,               /* --requests: lookups per batch */
@@ -283,329 +285,28 @@ function localLookup(key, iter) {
 }
 
 /* ------------------------------------------------------------------------
- * RESP2: why this twin speaks Redis's protocol itself
+ * The redis mode: the same lookups, in a server of the twin's own
  *
- * Node's standard library has no Redis client, and the twins use no npm
- * package (Debian's node-redis included): Node code here uses only its
- * standard library. Redis's protocol is small enough to speak over a
- * node:net socket. A command goes out as an array of bulk strings:
- *   *3\r\n$3\r\nSET\r\n$5\r\nkey:7\r\n$16384\r\n<16384 bytes>\r\n
- * and each reply is one of
- *   +OK\r\n          a simple string      -ERR text\r\n   an error
- *   :42\r\n          an integer           $5\r\nhello\r\n a bulk string
- *   $-1\r\n          nil (GET's miss)     *N\r\n...       N replies
- * A reply may arrive split over several reads (a 16 KiB value always
- * is), or several in one: the parser keeps what it has not used and
- * waits for more. Replies come in the order of the commands, so each
- * resolves the oldest command waiting.
+ * redis.js starts the server (as harness/redis.c starts the C lab's) and
+ * speaks RESP2 to it; here is what the mode does with it. The cache is
+ * the server's keys "key:K"; a miss computes the value here and SETs
+ * it, and the server's maxmemory with allkeys-lru is the bound, so the
+ * twin holds no value between lookups.
  * --------------------------------------------------------------------- */
-
-/* A reply the parser cannot use yet: more bytes are needed. */
-const INCOMPLETE = Symbol('incomplete');
-
-/* One reply from buf at offset pos: { value, end }, or INCOMPLETE. An
- * error reply's value is { error: text }; nil is null; a bulk string a
- * Buffer (a view into buf: copy it to keep it). Throws on bytes that are
- * not RESP. */
-function parseReply(buf, pos) {
-  const eol = buf.indexOf('\r\n', pos);
-  if (eol < 0) return INCOMPLETE;
-  const type = String.fromCharCode(buf[pos]);
-  const line = buf.toString('latin1', pos + 1, eol);
-  const next = eol + 2;
-  switch (type) {
-    case '+': return { value: line, end: next };
-    case '-': return { value: { error: line }, end: next };
-    case ':': return { value: Number(line), end: next };
-    case '$': {
-      const len = Number(line);
-      if (len < 0) return { value: null, end: next };
-      if (buf.length < next + len + 2) return INCOMPLETE;
-      return { value: buf.subarray(next, next + len), end: next + len + 2 };
-    }
-    case '*': {
-      const n = Number(line);
-      if (n < 0) return { value: null, end: next };
-      const items = [];
-      let at = next;
-      for (let i = 0; i < n; i++) {
-        const r = parseReply(buf, at);
-        if (r === INCOMPLETE) return INCOMPLETE;
-        items.push(r.value);
-        at = r.end;
-      }
-      return { value: items, end: at };
-    }
-    default:
-      throw new Error(`not a RESP reply: '${type}'`);
-  }
-}
-
-/* The socket's errors as strerror words them (and hiredis reports them). */
-const SOCKET_ERRORS = { ECONNRESET: 'Connection reset by peer', EPIPE: 'Broken pipe' };
-
-/* A connection to Redis: command() sends one command and resolves with
- * its reply, or rejects with an Error whose message is the connection's
- * trouble ("Server closed the connection", or the socket's error). */
-class Resp {
-  constructor(socket) {
-    this.socket = socket;    /* the connected node:net socket */
-    this.buf = Buffer.alloc(0);   /* bytes read and not yet parsed */
-    this.waiting = [];       /* { resolve, reject } per command, oldest first */
-    this.broken = null;      /* the Error that ended the connection */
-    socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('error', (err) => this.fail(new Error(SOCKET_ERRORS[err.code] || err.message)));
-    socket.on('close', () => this.fail(new Error('Server closed the connection')));
-  }
-
-  /* Sends args (strings or Buffers) as one command. */
-  command(...args) {
-    if (this.broken) return Promise.reject(this.broken);
-    const parts = [Buffer.from(`*${args.length}\r\n`)];
-    for (const a of args) {
-      const b = Buffer.isBuffer(a) ? a : Buffer.from(String(a));
-      parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-    }
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.socket.write(Buffer.concat(parts));
-    });
-  }
-
-  /* Appends what came, and hands out every whole reply in it. */
-  onData(chunk) {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    let pos = 0;
-    while (pos < this.buf.length && this.waiting.length) {
-      let r;
-      try {
-        r = parseReply(this.buf, pos);
-      } catch (err) {
-        this.fail(err);
-        return;
-      }
-      if (r === INCOMPLETE) break;
-      pos = r.end;
-      this.waiting.shift().resolve(r.value);
-    }
-    this.buf = pos < this.buf.length ? Buffer.from(this.buf.subarray(pos)) : Buffer.alloc(0);
-  }
-
-  /* The connection is over: every command waiting fails with err. */
-  fail(err) {
-    if (!this.broken) this.broken = err;
-    for (const w of this.waiting.splice(0)) w.reject(this.broken);
-  }
-
-  close() {
-    this.socket.destroy();
-  }
-}
-
-/* ------------------------------------------------------------------------
- * The private redis-server, as harness/redis.c starts the C lab's
- * --------------------------------------------------------------------- */
-
-const S = {
-  child: null,     /* the server: our child process */
-  pid: 0,          /* its pid, 0 before it starts */
-  dir: '',         /* mkdtemp'd; '' when removed */
-  socket: '',      /* dir/redis.sock */
-  log: '',         /* dir/redis.log: its stdout and stderr */
-  exited: null,    /* how it ended, once it has: "exited with status N" */
-};
-let rc = null;     /* our one connection */
-
-/* One line, exit 1: a runtime failure, as redis_fail() in C. */
-function redisFail(text) {
-  probe.say(text);
-  process.exit(probe.EXIT_ERROR);
-}
-
-/* Kills the server and removes its files. Synchronous: it runs at exit. */
-function removeAll() {
-  if (S.pid > 0 && S.exited === null) {
-    try { process.kill(S.pid, 'SIGKILL'); } catch { /* gone already */ }
-  }
-  if (S.dir) fs.rmSync(S.dir, { recursive: true, force: true });
-  S.dir = S.socket = S.log = '';
-}
-
-/* The socket, the log and the directory go: a connected client needs
- * none of them, and a twin killed later leaves nothing behind. */
-function forgetSocket() {
-  if (S.dir) fs.rmSync(S.dir, { recursive: true, force: true });
-  S.dir = S.socket = S.log = '';
-}
-
-/* The first executable name in PATH, or null: what execvp would run. */
-function inPath(name) {
-  for (const dir of (process.env.PATH || '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const file = path.join(dir || '.', name);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      if (fs.statSync(file).isFile()) return file;
-    } catch { /* not here */ }
-  }
-  return null;
-}
-
-/* The server's rss in KiB, from its /proc/PID/status; 0 once it is gone. */
-function serverRssKib() {
-  try {
-    const m = /\nVmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${S.pid}/status`, 'latin1'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/* The last non-empty line of the server's log, or ''. */
-function lastLogLine() {
-  try {
-    const lines = fs.readFileSync(S.log, 'utf8').split(/\r?\n/).filter(Boolean);
-    return lines.length ? lines[lines.length - 1] : '';
-  } catch {
-    return '';
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
-
-/* A connected socket to path, or null if nothing accepts there yet. */
-function tryConnect(file) {
-  return new Promise((resolve) => {
-    const s = net.createConnection(file);
-    s.once('connect', () => { s.removeAllListeners('error'); resolve(s); });
-    s.once('error', () => { s.destroy(); resolve(null); });
-  });
-}
-
-/* Starts the server with maxmemory bytes, connects, and checks through
- * INFO that the server reached is ours. Exits 1, with one line, if a
- * program is missing, the server will not start or is not ours. */
-async function redisOpen(maxmemory) {
-  if (!inPath('redis-server'))
-    redisFail('the redis mode needs redis-server, which is not installed (Debian '
-      + 'package redis-server): make deps installs it');
-  const setpriv = inPath('setpriv');
-  if (!setpriv)
-    redisFail('the redis mode needs setpriv, which is not installed (Debian '
-      + 'package util-linux)');
-  const tmp = process.env.TMPDIR || os.tmpdir();
-  try {
-    S.dir = fs.mkdtempSync(path.join(tmp, 'leaklab-redis-'));
-  } catch (err) {
-    probe.fail(path.join(tmp, 'leaklab-redis-XXXXXX'), err);
-  }
-  S.socket = path.join(S.dir, 'redis.sock');
-  S.log = path.join(S.dir, 'redis.log');
-  if (Buffer.byteLength(S.socket) > 107) {
-    removeAll();
-    redisFail(`TMPDIR='${tmp}': too long for a unix socket's path (107 bytes at most): `
-      + 'set TMPDIR to a shorter directory');
-  }
-  process.on('exit', removeAll);
-  for (const sig of ['SIGINT', 'SIGTERM']) {
-    process.once(sig, () => {     /* the server goes, then we die of sig */
-      removeAll();
-      process.kill(process.pid, sig);
-    });
-  }
-  /* Every setting on the command line, none from a file: no TCP, no
-   * persistence, maxmemory with allkeys-lru. */
-  const args = ['--port', '0', '--unixsocket', S.socket, '--unixsocketperm', '700',
-    '--save', '', '--appendonly', 'no',
-    '--maxmemory', String(maxmemory), '--maxmemory-policy', 'allkeys-lru',
-    '--dir', S.dir, '--logfile', '', '--daemonize', 'no', '--databases', '1'];
-  /* It dies with us: setpriv asks the kernel for a SIGKILL when its
-   * parent (this node, whose main thread spawns it) dies, and keeps it
-   * across exec. A node dead before that, between fork and setpriv's
-   * prctl, would be missed; so the shell setpriv runs checks that its
-   * parent is still us before it becomes redis-server (redis.c checks
-   * getppid() the same way). The pid stays the same through both execs. */
-  const log = fs.openSync(S.log, 'a', 0o600);
-  S.child = spawn(setpriv, ['--pdeathsig', 'KILL', '--', '/bin/sh', '-c',
-    '[ "$PPID" = "$1" ] || exit 126; shift; exec "$@"', 'sh',
-    String(process.pid), 'redis-server', ...args], { stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  S.child.on('error', (err) => redisFail(`${setpriv}: ${probe.describeError(err)}`));
-  S.child.on('exit', (code, sig) => {
-    S.exited = sig ? `killed by ${sig}` : `exited with status ${code}`;
-  });
-  S.pid = S.child.pid;
-
-  let socket = null;
-  for (let waited = 0; !socket; waited += 10) {
-    if (S.exited !== null || waited >= 10000) {
-      const line = lastLogLine();
-      const state = S.exited !== null ? S.exited : 'still running after 10 s';
-      removeAll();
-      redisFail(`redis-server did not accept connections (${state})`
-        + `${line ? '; its log says: ' + line : ''}`);
-    }
-    await sleep(10);
-    if (S.exited === null) socket = await tryConnect(S.socket);
-  }
-  rc = new Resp(socket);
-  const info = (await checked('INFO server', rc.command('INFO', 'server'))).toString('latin1');
-  const pid = infoField(info, 'process_id');
-  const port = infoField(info, 'tcp_port');
-  const noConfig = info.includes('\nconfig_file:\r\n');
-  if (pid !== S.pid || port !== 0 || !noConfig)
-    redisFail(`redis: the server on ${S.socket} is not ours (pid ${pid}, TCP port ${port}, `
-      + `${noConfig ? 'no' : 'a'} config file)`);
-}
-
-/* The number after "\nname:" (or "\nname=" for a name ending in ':', as
- * "db0:keys") in an INFO reply, or -1. */
-function infoField(info, name) {
-  const pattern = `\n${name}${name.includes(':') ? '=' : ':'}`;
-  const at = info.indexOf(pattern);
-  return at < 0 ? -1 : parseInt(info.slice(at + pattern.length), 10);
-}
-
-/* The reply to a command, unless it failed: then exit 1 with Redis's own
- * words (the error reply, or the connection's), and how the server is. */
-async function checked(what, promise) {
-  let r;
-  try {
-    r = await promise;
-  } catch (err) {
-    for (let i = 0; i < 50 && S.exited === null; i++) await sleep(10);
-    redisFail(`redis ${what}: ${err.message} (the server: ${S.exited || 'running'})`);
-  }
-  if (r && r.error !== undefined) redisFail(`redis ${what}: ${r.error}`);
-  return r;
-}
 
 /* GET key; on a miss, compute the value and SET it. Returns true on a
  * hit. Exits 1 on a Redis error or a value that is not ours. */
 async function redisLookup(key) {
   const k = `key:${key}`;
-  const r = await checked('GET', rc.command('GET', k));
+  const r = await redis.call('GET', k);
   if (r !== null) {
     const n = Math.min(8, r.length);
     if (r.length !== c.size || keyBytes(key).compare(r, 0, n, 0, n) !== 0)
-      redisFail(`redis GET ${k}: a value that is not the one we stored`);
+      redis.fail(`redis GET ${k}: a value that is not the one we stored`);
     return true;
   }
-  await checked('SET', rc.command('SET', k, computeValue(key, c.size, 0)));
+  await redis.call('SET', k, computeValue(key, c.size, 0));
   return false;
-}
-
-/* INFO's memory, stats and keyspace numbers. Exits 1 on a Redis error. */
-async function redisInfo() {
-  const info = (await checked('INFO', rc.command('INFO'))).toString('latin1');
-  const keys = infoField(info, 'db0:keys');
-  return { usedMemory: infoField(info, 'used_memory'),
-    evictedKeys: infoField(info, 'evicted_keys'), keys: keys < 0 ? 0 : keys };
-}
-
-function redisClose() {
-  if (rc) rc.close();
-  rc = null;
-  removeAll();
 }
 
 /* ------------------------------------------------------------------------
@@ -637,15 +338,15 @@ function benchLookups(n) {
 /* --bench in the redis mode: n GETs of one value, a round trip each, then
  * redis-benchmark's GET on the same socket. */
 async function redisBench(n) {
-  await checked('SET', rc.command('SET', 'key:0', computeValue(0, c.size, 0)));
+  await redis.call('SET', 'key:0', computeValue(0, c.size, 0));
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await checked('GET', rc.command('GET', 'key:0'));
+  for (let i = 0; i < n; i++) await redis.call('GET', 'key:0');
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(`bench: redis: ${n} round trips (GET, ${c.size} bytes) in ${s.toFixed(3)} s: `
     + `${(n / s).toFixed(0)} per second`);
-  const r = spawnSync('redis-benchmark', ['-s', S.socket, '-c', '1', '-n', String(n),
+  const r = spawnSync('redis-benchmark', ['-s', redis.socketPath(), '-c', '1', '-n', String(n),
     '-d', String(c.size), '-t', 'set,get', '--csv'], { stdio: 'inherit' });
-  if (r.error || r.status !== 0) redisFail('redis-benchmark did not run to the end');
+  if (r.error || r.status !== 0) redis.fail('redis-benchmark did not run to the end');
 }
 
 /* The lab's columns of the row for the batch just run (all 0 at the
@@ -656,12 +357,12 @@ async function fillRow() {
   const row = [requests, cache.size, Math.floor(c.bytes / 1024), c.hits, c.misses,
     c.evictions, requests ? Math.floor(c.hits * 1000 / requests) : 0, 0, 0, 0];
   if (c.mode === 'redis') {
-    const s = await redisInfo();
+    const s = await redis.info();
     row[1] = s.keys;
     row[2] = 0;                          /* the twin holds no value */
     row[5] = s.evictedKeys - evictedBefore;
     evictedBefore = s.evictedKeys;
-    row[7] = serverRssKib();
+    row[7] = redis.rssKib();
     row[8] = Math.floor(s.usedMemory / 1024);
     row[9] = s.evictedKeys;
   }
@@ -686,13 +387,13 @@ async function main() {
   growTable();
 
   if (c.mode === 'redis') {
-    await redisOpen(own['max-bytes']);
+    await redis.open(own['max-bytes']);
     if (own.bench) {
       await redisBench(own.bench);
-      redisClose();
+      redis.close();
       return probe.EXIT_DONE;
     }
-    forgetSocket();   /* connected: nothing left on disk */
+    redis.forgetSocket();   /* connected: nothing left on disk */
   } else if (own.bench) {
     benchLookups(own.bench);
     return probe.EXIT_DONE;
@@ -731,7 +432,7 @@ async function main() {
       + `over ${own.requests * a.iterations} requests; at the end ${row[1]} entries, `
       + `${((row[2] + row[8]) / 1024).toFixed(1)} MiB held`);
   probe.finish();
-  if (c.mode === 'redis') redisClose();
+  if (c.mode === 'redis') redis.close();
   return probe.EXIT_DONE;
 }
 

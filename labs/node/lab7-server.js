@@ -19,7 +19,8 @@
  * own http.request, through a keep-alive Agent of one socket, as libcurl's
  * one handle is in C. An iteration is one batch of --requests requests,
  * drawn from --seed by the C lab's own generator (harness/loadgen.c,
- * ported below with its nrand48): the same seed sends the same requests
+ * ported with its nrand48 in labs/node/loadgen.js, apart from the lesson
+ * as loadgen.c is from the C lab): the same seed sends the same requests
  * in the same order, so the columns requests, sessions and errors equal
  * the C lab's, row for row. The row is taken once the batch's last reply
  * is in and the server has finished every request, after a full garbage
@@ -70,7 +71,8 @@
  * --snapshots DIR is the seed's method: three heap snapshots written
  * while the load runs (after a warm-up, then two equal loads, as leaklab
  * hunt takes them), then compared as DevTools' Comparison view compares
- * them, class by class, by Delta and Size Delta (below, before main).
+ * them, class by class, by Delta and Size Delta (labs/node/heapdiff.js,
+ * the tool, apart from the lab as harness/hunt.c is).
  *
  * --serve runs the server alone until SIGINT or SIGTERM, for curl: its
  * first line is "listening on http://127.0.0.1:P/", then a row a second
@@ -92,9 +94,10 @@
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
-const v8 = require('node:v8');
 const { randomBytes } = require('node:crypto');
 const probe = require('./probe');
+const loadgen = require('./loadgen');     /* the client: loadgen.c's load */
+const heapdiff = require('./heapdiff');   /* --snapshots: taken, compared */
 
 /* ------------------------------------------------------------------------
  * The lab: its modes and options, as the C lab's
@@ -582,196 +585,18 @@ function settle() {
 }
 
 /* ------------------------------------------------------------------------
- * The client: harness/loadgen.c's generator, ported
+ * The load: labs/node/loadgen.js, harness/loadgen.c's client ported
+ *
+ * main hands it what the load is (--requests, --bad, --seed, the right
+ * password) and what to say when the server runs out; it sends a batch
+ * and checks every reply, and its counts are the row's.
  * --------------------------------------------------------------------- */
 
-const RING = 64;                 /* sessions the client remembers */
-
-const client = {
-  agent: null,                   /* one socket, kept alive */
-  port: 0,                       /* the server's */
-  rng: 0n,                       /* nrand48's 48-bit state, from --seed */
-  ring: new Array(RING).fill(''),   /* the client's sessions, a stack */
-  top: 0,                        /* whose oldest falls off when full */
-  count: 0,
-  users: 0,                      /* user names made so far */
-  requests: 0,                   /* sent */
-  errors: 0,                     /* replies of 400 and up */
-  failed: 0,                     /* replies of 403 to a wrong password */
-  nbad: 0,                       /* malformed requests sent so far */
-};
-
-/* glibc's nrand48, exactly: X = (0x5DEECE66D X + 0xB) mod 2^48, and the
- * top 31 bits of X. Seeded as loadgen_start seeds it (srand48's layout:
- * 0x330E below the seed). */
-function seedRng(seed) {
-  client.rng = (BigInt(seed) << 16n) | 0x330en;
-}
-
-/* A random number in [0, n), from the seeded stream: nrand48() % n. */
-function draw(n) {
-  client.rng = (0x5deece66dn * client.rng + 0xbn) & 0xffffffffffffn;
-  return Number(client.rng >> 17n) % n;
-}
-
-/* Sends one request: method, path (sent as typed: no ".." squashed), a
- * body (null: none), a cookie (null: none), and one extra header
- * ([name, value], or null). Resolves to { status, sid } (sid from a
- * Set-Cookie, or ''). Exits 1 if there is no reply within 10 s. */
-function send(method, target, body, cookie, header) {
-  const headers = {};
-  if (body !== null) {
-    headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    headers['Content-Length'] = Buffer.byteLength(body);
-  }
-  if (cookie) headers.Cookie = cookie;
-  if (header) headers[header[0]] = header[1];
-  return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port: client.port, method, path: target,
-      headers, agent: client.agent }, (res) => {
-      const sid = (res.headers['set-cookie'] || []).map((c) => /^sid=([0-9a-f]{32})/.exec(c))
-        .find(Boolean);
-      res.resume();                            /* the body: not needed */
-      res.on('end', () => {
-        client.requests++;
-        if (res.statusCode >= 400) client.errors++;
-        resolve({ status: res.statusCode, sid: sid ? sid[1] : '' });
-      });
-    });
-    req.setTimeout(10000, () => req.destroy(new Error('timed out after 10 s')));
-    req.on('error', (err) => {
-      const shown = target.length > 60 ? `${target.slice(0, 60)}...` : target;
-      probe.say(`${method} http://127.0.0.1:${client.port}${shown}: no reply: ${err.message}`);
-      process.exit(probe.EXIT_ERROR);
-    });
-    req.end(body === null ? undefined : body);
-  });
-}
-
-/* Exits 1 (3 for a server out of memory) saying what request got what. */
-function unexpected(what, status, want) {
-  if (status === 503) {
-    probe.wall(`the server is out of memory: ${what} got 503, with ${sessions.size} `
-      + `sessions (${probe.mib(store.held)} MiB) in its table`);
-  }
-  probe.say(`${what} got ${status}; expected ${want}`);
-  process.exit(probe.EXIT_ERROR);
-}
-
-/* The malformed requests --bad sends, in turn, and the status each must
- * get: loadgen.c's battery. */
-const BIG = 'a'.repeat(64 << 10);
-const BATTERY = [
-  { what: 'a 64 KiB body', method: 'POST', path: '/login', body: BIG, want: 413 },
-  { what: 'a 40 KiB cookie', method: 'GET', path: '/page', header: ['Cookie', `sid=${BIG.slice(0, 40 << 10)}`], want: 431 },
-  { what: 'a sid that is not hex', method: 'GET', path: '/page', header: ['Cookie', 'sid=not-a-session-id'], want: 400 },
-  { what: 'a cookie without sid', method: 'GET', path: '/page', header: ['Cookie', 'garbage'], want: 401 },
-  { what: 'an unknown route', method: 'GET', path: '/admin', want: 404 },
-  { what: 'a method the route does not take', method: 'DELETE', path: '/login', body: '', want: 405 },
-  { what: 'a user name with markup', method: 'POST', path: '/login', body: `user=<script>&pass=${PASSWORD}`, want: 400 },
-  { what: 'a path with ..', method: 'GET', path: '/static/../../etc/passwd', want: 403 },
-  { what: 'a path with %2e%2e', method: 'GET', path: '/static/%2e%2e/%2e%2e/etc/passwd', want: 403 },
-  { what: 'a path with %00', method: 'GET', path: '/static/a%00/../../etc/passwd', want: 400 },
-  { what: 'a 40 KiB URL', method: 'GET', path: `/page?x=${BIG.slice(0, 40 << 10)}`, want: 414 },
-  { what: 'a logout with no cookie', method: 'POST', path: '/logout', body: '', want: 401 },
-];
-
-/* Sends the next request of the battery; exits 1 if its status is not
- * the one it must get. */
-async function sendBad() {
-  const b = BATTERY[client.nbad++ % BATTERY.length];
-  const r = await send(b.method, b.path, b.body === undefined ? null : b.body, null, b.header || null);
-  if (r.status !== b.want) {
-    probe.say(`${b.what} (${b.method} ${b.path.slice(0, 40)}) got ${r.status}; expected ${b.want}`);
-    process.exit(probe.EXIT_ERROR);
-  }
-}
-
-/* Logs a new user in (with the right password, or not). */
-async function sendLogin(right) {
-  const body = `user=user${++client.users}&pass=${right ? PASSWORD : 'guess'}`;
-  const r = await send('POST', '/login', body, null, null);
-  if (!right) {
-    if (r.status !== 403) unexpected('a wrong password', r.status, 403);
-    client.failed++;
-    return;
-  }
-  if (r.status !== 200 || r.sid === '') unexpected('a login', r.status, 200);
-  client.top = (client.top + 1) % RING;
-  client.ring[client.top] = r.sid;
-  if (client.count < RING) client.count++;
-}
-
-/* Views the page with one of the client's sessions (none yet: no
- * cookie). An expired one gets 401, as it should. */
-async function sendPage() {
-  let cookie = null;
-  if (client.count > 0) cookie = `sid=${client.ring[(client.top - draw(client.count) + RING) % RING]}`;
-  const r = await send('GET', '/page', null, cookie, null);
-  if (r.status !== 200 && r.status !== 401) unexpected('a page view', r.status, 200);
-}
-
-/* Logs the client's newest session out. */
-async function sendLogout() {
-  let cookie = null;
-  if (client.count > 0) {
-    cookie = `sid=${client.ring[client.top]}`;
-    client.top = (client.top - 1 + RING) % RING;
-    client.count--;
-  }
-  const r = await send('POST', '/logout', '', cookie, null);
-  if (r.status !== 200 && r.status !== 401) unexpected('a logout', r.status, 200);
-}
-
-const LOGIN = 0;
-const FAILED_LOGIN = 1;
-const PAGE = 2;
-const LOGOUT = 3;
-
-/* One batch, drawn as loadgen_batch draws it, draw for draw: 3 in 10
- * requests log in, 1 in 10 logs out, each of the rest is a page view or,
- * 1 time in 6, a failed login; shuffled (Fisher-Yates), a page view moved
- * last, each logout moved after a login of its own batch; the --bad
- * malformed requests just before the last. Resolves when the last reply
- * is in. */
-async function batch() {
-  const n = own.requests;
-  const logins = Math.floor(n * 3 / 10) > 0 ? Math.floor(n * 3 / 10) : 1;
-  const logouts = Math.floor(n / 10);
-  const kinds = new Array(n);
-  for (let i = 0; i < n; i++) {
-    if (i < logins) kinds[i] = LOGIN;
-    else if (i < logins + logouts) kinds[i] = LOGOUT;
-    else kinds[i] = draw(6) === 0 ? FAILED_LOGIN : PAGE;
-  }
-  for (let i = n - 1; i > 0; i--) {             /* Fisher-Yates */
-    const j = draw(i + 1);
-    [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
-  }
-  for (let j = n - 1; j >= 0; j--) {            /* a page view last */
-    if (kinds[j] === PAGE) {
-      kinds[j] = kinds[n - 1];
-      kinds[n - 1] = PAGE;
-      break;
-    }
-  }
-  for (let i = 0, inn = 0, out = 0; i < n; i++) {
-    if (kinds[i] === LOGIN) inn++;
-    if (kinds[i] !== LOGOUT || out++ < inn) continue;
-    let j = i + 1;                              /* a login comes first */
-    while (kinds[j] !== LOGIN) j++;
-    kinds[j] = LOGOUT;
-    kinds[i] = LOGIN;
-    inn++;
-    out--;
-  }
-  for (let i = 0; i < n; i++) {
-    if (i === n - 1) for (let b = 0; b < own.bad; b++) await sendBad();
-    if (kinds[i] === LOGIN) await sendLogin(true);
-    else if (kinds[i] === FAILED_LOGIN) await sendLogin(false);
-    else if (kinds[i] === PAGE) await sendPage();
-    else await sendLogout();
-  }
+/* The server answered what ("a login") with 503: exits 3, naming what
+ * its table holds, as the C lab's out_of_memory. */
+function outOfMemory(what) {
+  probe.wall(`the server is out of memory: ${what} got 503, with ${sessions.size} `
+    + `sessions (${probe.mib(store.held)} MiB) in its table`);
 }
 
 /* ------------------------------------------------------------------------
@@ -804,130 +629,6 @@ function serveAlone(srv, parent) {
         + '--heapsnapshot-signal=SIGUSR2, it writes a heap snapshot too)');
     });
   });
-}
-
-/* ------------------------------------------------------------------------
- * --snapshots: the seed's method, heap snapshots compared
- *
- * Three snapshots, as leaklab hunt takes them (the Node diagnostics
- * guide's discipline): after a warm-up, then after two equal loads, so
- * that what grows in both intervals is what the load leaves behind.
- * v8.writeHeapSnapshot writes each (a full collection first), in the
- * format DevTools loads; then each is read back and its objects counted
- * by class, as DevTools' Constructor column groups them (an object by
- * its constructor's name, every array and backing store as "(array)",
- * strings as "(string)", compiled code as "(compiled code)"). The
- * comparison of each pair is DevTools' Comparison view: Delta (objects
- * now minus then) and Size Delta (bytes now minus then).
- * --------------------------------------------------------------------- */
-
-const LEAK_MIN = 64 << 10;       /* Size Delta a class must pass in every
-                                    interval to be marked "leak?": V8
-                                    warming up (its code, its caches)
-                                    adds a few KiB a batch */
-
-/* The batches after which the three snapshots are taken: n - 2k, n - k
- * and n, k = floor(n / 3) (40 batches: 14, 27, 40). */
-function snapshotBatches(n) {
-  const k = Math.floor(n / 3);
-  return [n - 2 * k, n - k, n];
-}
-
-/* Writes a heap snapshot after batch i: DIR/lab7-MODE-I.heapsnapshot.
- * Returns { batch, file }. Exits 1 naming the file if it cannot. */
-function snapshot(dir, mode, i) {
-  const file = path.join(dir, `lab7-${mode}-${i}.heapsnapshot`);
-  try {
-    v8.writeHeapSnapshot(file);
-  } catch (err) {
-    probe.fail(file, err);
-  }
-  return { batch: i, file };
-}
-
-/* DevTools' class of a snapshot node: its Constructor column. */
-function classOf(type, name) {
-  switch (type) {
-    case 'object': case 'native': return name;
-    case 'array': return '(array)';
-    case 'string': case 'concatenated string': case 'sliced string': return '(string)';
-    case 'code': return '(compiled code)';
-    case 'closure': return '(closure)';
-    case 'regexp': return '(regexp)';
-    case 'number': return '(number)';
-    case 'bigint': return '(bigint)';
-    default: return '(system)';
-  }
-}
-
-/* A snapshot's objects by class: Map class -> { count, size }. Exits 1
- * naming the file if it cannot be read. */
-function readSnapshot(file) {
-  let snap;
-  try {
-    snap = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    probe.fail(file, err);
-  }
-  const meta = snap.snapshot.meta;
-  const width = meta.node_fields.length;
-  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => meta.node_fields.indexOf(f));
-  const types = meta.node_types[typeAt];
-  const byClass = new Map();
-  for (let n = 0; n < snap.nodes.length; n += width) {
-    const type = types[snap.nodes[n + typeAt]];
-    if (type === 'synthetic') continue;             /* the roots */
-    const c = classOf(type, snap.strings[snap.nodes[n + nameAt]]);
-    const e = byClass.get(c) || { count: 0, size: 0 };
-    e.count++;
-    e.size += snap.nodes[n + sizeAt];
-    byClass.set(c, e);
-  }
-  return byClass;
-}
-
-/* Compares the snapshots pair by pair: writes DIR/lab7-MODE-compare.tsv
- * (a row per class: count and bytes at each snapshot, delta and
- * size_delta for each interval, leak 1 if it grew by LEAK_MIN or more in
- * every one), and prints its first rows, sorted by the last Size Delta.
- * Exits 1 naming the TSV if it cannot be written. */
-function compareSnapshots(dir, mode, snaps) {
-  const maps = snaps.map((s) => readSnapshot(s.file));
-  const classes = new Set(maps.flatMap((m) => [...m.keys()]));
-  const rows = [...classes].map((c) => {
-    const at = maps.map((m) => m.get(c) || { count: 0, size: 0 });
-    const delta = at.slice(1).map((x, k) => x.count - at[k].count);
-    const sizeDelta = at.slice(1).map((x, k) => x.size - at[k].size);
-    return { c, at, delta, sizeDelta, leak: sizeDelta.every((d) => d >= LEAK_MIN) };
-  }).sort((x, y) => y.sizeDelta[y.sizeDelta.length - 1] - x.sizeDelta[x.sizeDelta.length - 1]);
-  const b = snaps.map((s) => s.batch);
-  const clean = (c) => c.replace(/[\t\n\\]/g, ' ');   /* a record, whatever a name holds */
-  const head = ['class', ...b.flatMap((i) => [`count_${i}`, `bytes_${i}`]),
-    ...b.slice(1).flatMap((i, k) => [`delta_${b[k]}_${i}`, `size_delta_${b[k]}_${i}`]), 'leak'];
-  const lines = [head.join('\t'), ...rows.map((r) => [clean(r.c), ...r.at.flatMap((x) => [x.count, x.size]),
-    ...r.delta.flatMap((d, k) => [d, r.sizeDelta[k]]), r.leak ? 1 : 0].join('\t'))];
-  const tsv = path.join(dir, `lab7-${mode}-compare.tsv`);
-  try {
-    fs.writeFileSync(tsv, lines.join('\n') + '\n');
-  } catch (err) {
-    probe.fail(tsv, err);
-  }
-  const kib = (n) => `${n >= 0 ? '+' : ''}${(n / 1024).toFixed(0)} KiB`;
-  const out = [`lab7 ${mode}: heap snapshots after batches ${b.join(', ')}: a warm-up, then 2 equal loads`,
-    `  ${'class'.padEnd(30)}${b.slice(1).map((i, k) => `${b[k]} -> ${i}`.padStart(26)).join('')}`,
-    `  ${''.padEnd(30)}${b.slice(1).map(() => `${'Size Delta'.padStart(16)}${'Delta'.padStart(10)}`).join('')}`];
-  for (const r of rows.slice(0, 6)) {
-    out.push(`  ${r.c.slice(0, 29).padEnd(30)}${r.delta.map((d, k) => `${kib(r.sizeDelta[k]).padStart(16)}`
-      + `${(d >= 0 ? '+' : '') + d}`.padStart(10)).join('')}${r.leak ? '  leak?' : ''}`);
-  }
-  const leaks = rows.filter((r) => r.leak).map((r) => r.c);
-  const last = (r) => r.at[r.at.length - 1];
-  const largest = [...rows].sort((x, y) => last(y).size - last(x).size)[0];
-  out.push(leaks.length ? `lab7 ${mode}: leak? ${leaks.join(', ')} grew by 64 KiB or more in every interval`
-    : `lab7 ${mode}: no class grew by 64 KiB or more in every interval; the largest at the last `
-      + `snapshot is ${largest.c}, ${probe.mib(last(largest).size)} MiB in ${last(largest).count} objects`,
-  `lab7 ${mode}: the snapshots, for DevTools' Memory tab (Load, then Comparison), and the table: ${dir}`);
-  process.stdout.write(out.join('\n') + '\n');
 }
 
 /* ------------------------------------------------------------------------
@@ -978,20 +679,22 @@ async function main() {
     if (!a.quiet)
       process.stdout.write(`${mode}: ${a.iterations} batches of ${own.requests} requests `
         + `to http://127.0.0.1:${bound}/\n`);
-    client.port = bound;
-    client.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    seedRng(own.seed);
-    const at = snapshotBatches(a.iterations);
+    loadgen.start(bound, { requests: own.requests, bad: own.bad, seed: own.seed,
+      password: PASSWORD, outOfMemory });
+    const at = heapdiff.batches(a.iterations);
     const snaps = [];
     for (let i = 1; i <= a.iterations; i++) {
-      await batch();                /* one batch, every reply in */
+      await loadgen.batch();        /* one batch, every reply in */
       await settle();               /* the server at rest */
       if (process.ppid !== parent) process.exit(probe.EXIT_ERROR);   /* orphaned */
-      probe.sample(i, [client.requests, sessions.size, client.errors, client.failed]);
-      if (own.snapshots !== null && at.includes(i)) snaps.push(snapshot(own.snapshots, mode, i));
+      const n = loadgen.counts();
+      probe.sample(i, [n.requests, sessions.size, n.errors, n.failed]);
+      if (own.snapshots !== null && at.includes(i))
+        snaps.push(heapdiff.take(own.snapshots, `lab7-${mode}`, i));
     }
-    client.agent.destroy();
-    if (own.snapshots !== null) compareSnapshots(own.snapshots, mode, snaps);
+    loadgen.stop();
+    if (own.snapshots !== null)
+      heapdiff.compare(own.snapshots, `lab7-${mode}`, `lab7 ${mode}`, snaps);
   }
   /* The server closes its listening socket and every connection, so that
    * nothing is left to keep the process alive: it exits by itself. */
