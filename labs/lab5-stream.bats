@@ -117,10 +117,10 @@ each_mode_fails() {
         leaklab_run 5 $mode -- "$(input 2M)" "$D/small"
         assert_success
         assert_meta "$META" verdict finished
-        small=$(meta_value "$META" peak_rss_kib)
+        small=$(meta_number "$META" peak_rss_kib)
         leaklab_run 5 $mode -- "$(input 32M)" "$D/big"
         assert_success
-        big=$(meta_value "$META" peak_rss_kib)
+        big=$(meta_number "$META" peak_rss_kib)
         (( big - small < 512 )) ||
             fail "$mode: peak rss $small KiB for 2 MiB, $big KiB for 32 MiB"
     done
@@ -130,11 +130,11 @@ each_mode_fails() {
     local small big
     leaklab_run 5 slurp --cap 256M -- "$(input 2M)" "$D/small"
     assert_failure 1   # slurp expects to be killed at its classroom cap
-    small=$(meta_value "$META" peak_rss_kib)
+    small=$(meta_number "$META" peak_rss_kib)
     leaklab_run 5 slurp --cap 256M -- "$(input 32M)" "$D/big"
     assert_failure 1
     assert_meta "$META" verdict finished
-    big=$(meta_value "$META" peak_rss_kib)
+    big=$(meta_number "$META" peak_rss_kib)
     (( big - small >= 29 * 1024 )) ||
         fail "peak rss $small KiB for 2 MiB, $big KiB for 32 MiB: expected 30 MiB more"
     assert_grows_per_iter "$TSV" rss_kib 900

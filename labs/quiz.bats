@@ -331,7 +331,7 @@ scenario_commands() {
     skip_if_sanitized "a sanitizer build cannot take quiz 3's RLIMIT_AS cap"
     leaklab_run 3 offheap --cap 16M -- --size 3M --max-heap 4M --iterations 4
     local peak
-    peak=$(meta_value "$META" peak_rss_kib)
+    peak=$(meta_number "$META" peak_rss_kib)
     show_answer 3 golden
     awk -v a="$ANSWER" -v p="$peak" 'BEGIN { d = a - p / 1024; exit !(d <= 0.5 && d >= -0.5) }' ||
         fail "quiz 3 says $ANSWER MiB; the runner recorded a peak of $peak KiB"

@@ -284,3 +284,24 @@ ODD=$'o u"t \'q\'\t\xc3\xa9\nx'
     assert_equal "$(tsv_rows "$out/lab1/release-massif.tsv")" 4
     assert_charts "$out/lab1" release-massif
 }
+
+@test "the tests' record readers refuse a field that is not a number, and run nothing in it" {
+    local tsv=$D/forged.tsv meta=$D/forged.meta
+    # shellcheck disable=SC2016  # the field is meant to hold $( ), unexpanded
+    printf 'iter\trss_kib\n0\t100\n1\ta[$(touch %q)]\n' "$D/ran" >"$tsv"
+    # shellcheck disable=SC2016
+    printf 'peak_rss_kib=a[$(touch %q)]\n' "$D/ran" >"$meta"
+    run --separate-stderr last_value "$tsv" rss_kib
+    assert_failure
+    refute_output --partial 'a['
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    [[ $stderr == *"rss_kib is not a number"* ]] || fail "no word on stderr: $stderr"
+    run meta_number "$meta" peak_rss_kib
+    assert_failure
+    assert_output --partial "peak_rss_kib is not a number"
+    run bash -c 'v=$1; (( v > 0 ))' _ "$(tsv_column "$tsv" rss_kib 2>/dev/null | tail -n 1)"
+    [[ ! -e $D/ran ]] || fail "a command in a record's field ran"
+    printf 'iter\trss_kib\n0\t100\n1\t-2.5\n' >"$tsv"
+    run last_value "$tsv" rss_kib
+    assert_output "-2.5"
+}

@@ -261,6 +261,15 @@ meta_value() {
     sed -n "s/^$2=//p" "$1" | head -n 1
 }
 
+# meta_number META KEY - KEY's value in META when it is a number (for
+# $(( ))); otherwise nothing, a line on stderr, and a failure.
+meta_number() {
+    local v
+    v=$(meta_value "$1" "$2")
+    [[ $v =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || { echo "$1: $2 is not a number: '$v'" >&2; return 1; }
+    printf '%s\n' "$v"
+}
+
 # tsv_stats FILE COLUMN [FROM] - "rows first last min max slope" over the
 # rows from iteration FROM on (default 1: iteration 0 is the baseline
 # before any work); slope is the least-squares growth per iteration.
@@ -422,7 +431,8 @@ assert_killed_near_cap() {
     assert_meta "$meta" verdict killed || return
     assert_meta "$meta" signal_name SIGKILL || return
     assert_meta "$meta" killed_by watchdog || return
-    seen=$(meta_value "$meta" watchdog_rss_kib) peak=$(meta_value "$meta" peak_rss_kib)
+    seen=$(meta_number "$meta" watchdog_rss_kib) && peak=$(meta_number "$meta" peak_rss_kib) ||
+        fail "$meta: no watchdog_rss_kib and peak_rss_kib to compare" || return
     (( seen > cap )) ||
         fail "the watchdog killed at $seen KiB, not over the $cap KiB cap" || return
     (( peak >= cap - below && peak <= cap + above )) ||
@@ -456,11 +466,15 @@ assert_memcheck_clean() {
 
 # last_value FILE COLUMN - the column's value on the last data row.
 last_value() {
+    local -
+    set -o pipefail   # a field that is not a number fails it (tsv_column)
     tsv_column "$1" "$2" | tail -n 1
 }
 
 # max_value FILE COLUMN - the column's largest value over all data rows.
 max_value() {
+    local -
+    set -o pipefail   # a field that is not a number fails it (tsv_column)
     tsv_column "$1" "$2" | sort -n | tail -n 1
 }
 
@@ -547,6 +561,8 @@ assert_step() {
 
 # last_iter FILE - the iteration of the last whole row.
 last_iter() {
+    local -
+    set -o pipefail   # a field that is not a number fails it (tsv_column)
     tsv_column "$1" iter | tail -n 1
 }
 
