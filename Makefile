@@ -267,6 +267,10 @@ lint: deps
 	cppcheck -q --std=c11 --enable=warning,style,performance,portability \
 	  --library=posix --library=.ci/cppcheck.cfg --inline-suppr \
 	  --error-exitcode=1 --template=gcc -I harness $(LINT_C) || rc=1; \
+	for f in labs/node/*.js; do \
+	  node --check "$$f" || rc=1; \
+	  head -n 1 "$$f" | grep -qx "'use strict';" || { echo "$$f:1: not 'use strict';" >&2; rc=1; }; \
+	done; \
 	if [ $$rc -eq 0 ]; then echo "lint: clean"; else echo "lint: findings above" >&2; fi; \
 	exit $$rc
 
@@ -282,7 +286,7 @@ help:
 	@echo "make test       the bats suite: every lab shows what its lesson claims"
 	@echo "make memcheck   only the Valgrind leak verdicts"
 	@echo "make sanitize   the suite against an ASan+UBSan build (and make tsan)"
-	@echo "make lint       shellcheck, gcc -fanalyzer and cppcheck: every finding fails it"
+	@echo "make lint       shellcheck, gcc -fanalyzer, cppcheck, node --check: every finding fails it"
 	@echo "make tsan       lab 4's and lab 7's tests against a ThreadSanitizer build"
 	@echo "make bench      speed, as ratios against a reference timed in the same run"
 	@echo "make slides     every lab, then the classroom deck: $(OUT)/slides.pdf (16:9)"
