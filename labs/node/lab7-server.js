@@ -12,10 +12,12 @@
  * Delta. LESSONS.md, "Lab 7: a leak in a running server", has the story.
  *
  * The server is real, and so is its load, both in this process, on
- * 127.0.0.1 only: node:http serves POST /login ("user=NAME&pass=PASSWORD",
- * which sets a sid cookie; a wrong password gets 403), GET /page ("hello
- * NAME" for a live session, else 401), POST /logout, and GET /static/P
- * (beneath --root, never a byte from outside it). The client is Node's
+ * 127.0.0.1 only. labs/node/httpd.js serves HTTP with node:http, apart
+ * from the lesson as harness/httpd.c is from the C lab: POST /login
+ * ("user=NAME&pass=PASSWORD", which sets a sid cookie; a wrong password
+ * gets 403), GET /page ("hello NAME" for a live session, else 401), POST
+ * /logout, and GET /static/P (beneath --root, never a byte from outside
+ * it: httpd.js says how, without the C lab's openat2). The client is Node's
  * own http.request, through a keep-alive Agent of one socket, as libcurl's
  * one handle is in C. An iteration is one batch of --requests requests,
  * drawn from --seed by the C lab's own generator (harness/loadgen.c,
@@ -28,7 +30,8 @@
  * collects, and a row should count what the server holds, not the
  * garbage V8 has not come back for yet. One column of its own,
  * failed_logins (the 403s so far, as the client counts them), is what
- * occasional's steps follow.
+ * occasional's steps follow. This file is the lesson: the session store,
+ * the leak each mode has, and what the routes do with a session.
  *
  * Every session carries a --size profile, written in full: an Array of
  * numbers, one 8-byte double per 8 bytes (--size rounded up to 8), on
@@ -81,21 +84,12 @@
  * a heap snapshot for DevTools' Comparison). It stops when its parent
  * goes, as the C lab does.
  *
- * The static route cannot do what the C lab's does with openat2 and
- * RESOLVE_BENEATH (Node has no such call): it refuses any path that is
- * not plain, then resolves the rest with fs.realpath and serves it only
- * if path.relative from the root's own realpath does not lead out. A link
- * swapped in between that check and the open could still win; the open
- * at least refuses a link at the last step (O_NOFOLLOW).
- *
  * Run it:  build/leaklab run 7 --node      or
  *          node labs/node/lab7-server.js --mode frequent --iterations 40
  */
-const fs = require('node:fs');
-const http = require('node:http');
-const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const probe = require('./probe');
+const httpd = require('./httpd');         /* the server: httpd.c's */
 const loadgen = require('./loadgen');     /* the client: loadgen.c's load */
 const heapdiff = require('./heapdiff');   /* --snapshots: taken, compared */
 
@@ -313,43 +307,11 @@ let routeTable = null;           /* once: kept for ever */
 
 /* ------------------------------------------------------------------------
  * The routes: what the server does with a session
+ *
+ * labs/node/httpd.js has checked the request by the time these run (its
+ * size, method and path, a POST's body, the cookie's sid) and serves
+ * GET /static/P itself; what is left is the lab's: the session store.
  * --------------------------------------------------------------------- */
-
-const MAX_BODY = 1024;           /* the largest body a route accepts */
-const MAX_URL = 16 << 10;        /* the longest request target: else 414 */
-const MAX_HEADERS = 16 << 10;    /* the headers' bytes: else 431 */
-
-const server = {
-  errors: 0,                     /* replies of 400 and up */
-  started: 0,                    /* requests taken up */
-  completed: 0,                  /* of those, responses closed */
-  idle: null,                    /* settle()'s wake-up, or null */
-  rootReal: null,                /* --root's realpath, or null */
-};
-
-/* Sends status with text as its body, and sid as a cookie if given.
- * Counts a status of 400 and up (count false: a refusal the C lab's
- * libmicrohttpd makes before its handler, which it does not count). */
-function reply(res, status, text, sid = null, count = true) {
-  const headers = { 'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text) };
-  if (sid) headers['Set-Cookie'] = `sid=${sid}; Path=/; HttpOnly`;
-  if (status >= 400 && count) server.errors++;
-  res.writeHead(status, headers);
-  res.end(text);
-}
-
-/* The value of field in a form body "a=1&b=2", or null if it is missing
- * or longer than max: the C lab's httpd_form_field, undecoded as there. */
-function formField(body, field, max) {
-  for (const pair of body.split('&')) {
-    if (pair.startsWith(`${field}=`)) {
-      const v = pair.slice(field.length + 1);
-      return v.length <= max ? v : null;
-    }
-  }
-  return null;
-}
 
 /* A user name: 1 to USER_MAX letters, digits, '.', '_' or '-'. */
 function goodUser(u) {
@@ -362,27 +324,27 @@ function goodUser(u) {
  * occasional's error path forgets to. Answers 400 for a bad form, 503 if
  * the profile cannot be had, 403 for a wrong password. */
 function handleLogin(res, body) {
-  const user = formField(body, 'user', USER_MAX);
-  const pass = user !== null && goodUser(user) ? formField(body, 'pass', 63) : null;
-  if (pass === null) return reply(res, 400, 'want user=NAME&pass=...\n');
+  const user = httpd.formField(body, 'user', USER_MAX);
+  const pass = user !== null && goodUser(user) ? httpd.formField(body, 'pass', 63) : null;
+  if (pass === null) return httpd.reply(res, 400, 'want user=NAME&pass=...\n');
   const s = sessionNew(user);
-  if (s === null) return reply(res, 503, 'out of memory\n');
+  if (s === null) return httpd.reply(res, 503, 'out of memory\n');
   if (pass !== PASSWORD) {
     if (store.leak !== 'occasional') pending.delete(s.id);
     /* occasional: the error path returns here without the delete, and
      * s, profile and all, stays in pending, which nothing empties. */
-    return reply(res, 403, 'wrong password\n');
+    return httpd.reply(res, 403, 'wrong password\n');
   }
   pending.delete(s.id);
   storeAdd(s);
-  return reply(res, 200, 'welcome\n', s.id);
+  return httpd.reply(res, 200, 'welcome\n', s.id);
 }
 
 /* GET /page and POST /logout: the seed's session check, then the page or
  * the end of the session. Answers 401 if sid names no live session. */
 function handleSession(res, sid, logout) {
   const s = sessions.get(sid);
-  if (!s || !s.loggedIn) return reply(res, 401, 'no such session\n');
+  if (!s || !s.loggedIn) return httpd.reply(res, 401, 'no such session\n');
   const text = `${logout ? 'bye' : 'hello'} ${s.user}\n`;
   if (logout && store.leak === 'frequent') {
     s.loggedIn = false;              /* marked, and kept: the leak */
@@ -390,7 +352,7 @@ function handleSession(res, sid, logout) {
     if (store.leak === 'hidden') auditAppend(s);   /* "for later": the leak */
     sessionEnd(s);
   }
-  return reply(res, 200, text);
+  return httpd.reply(res, 200, text);
 }
 
 /* Every request, once its body is in: the TTL's clock ticks, and old
@@ -400,188 +362,13 @@ function onTick() {
   storeExpire();
 }
 
-/* ------------------------------------------------------------------------
- * The router: /static/P, beneath --root and nowhere else
- *
- * The path is decoded once (%2e%2e is "..", %2f is "/"), and a %00 or
- * bytes that are not UTF-8 make it a 400. The route then refuses any
- * path that is not a plain relative path (an empty segment, ".", "..", a
- * backslash or a control character anywhere: 403), as the C lab's does,
- * rather than editing it: the seed's replace('..', '') removes the first
- * ".." only. What is left is joined to the root with path.resolve, every
- * link in it resolved with fs.realpath, and served only if
- * path.relative(root, real) stays inside: a link that leads out is 403.
- * --------------------------------------------------------------------- */
+/* The lab's part, which httpd.js calls: the C lab's struct httpd_routes. */
+const routes = { login: handleLogin, session: handleSession, tick: onTick };
 
-/* The path of a request target (before any '?'), %XX decoded once; null
- * for a %00, or for bytes that are not UTF-8. */
-function decodePath(target) {
-  const raw = Buffer.from(target.split('?')[0], 'latin1');   /* as it came */
-  const out = [];
-  for (let i = 0; i < raw.length; i++) {
-    const hex = raw.toString('latin1', i + 1, i + 3);
-    if (raw[i] === 0x25 && /^[0-9a-fA-F]{2}$/.test(hex)) {
-      out.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      out.push(raw[i]);
-    }
-  }
-  const bytes = Buffer.from(out);
-  const text = bytes.toString('utf8');
-  if (bytes.includes(0) || !Buffer.from(text, 'utf8').equals(bytes)) return null;
-  return text;
-}
-
-/* Is rel (after /static/) a plain relative path: segments of printable
- * characters without backslashes, none empty, "." or ".."? */
-function plainPath(rel) {
-  if (rel === '') return false;
-  return rel.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'
-    && !/[\x00-\x1f\x7f\\]/.test(seg));
-}
-
-/* Is real (a realpath) the root or beneath it? */
-function beneathRoot(real) {
-  const rel = path.relative(server.rootReal, real);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`)
-    && !path.isAbsolute(rel);
-}
-
-/* GET /static/REL: the file beneath --root, or 403 for a path that would
- * leave it, 404 for one that is not there or not a regular file. */
-function handleStatic(res, rel) {
-  if (!plainPath(rel)) return reply(res, 403, 'not a plain path\n');
-  if (server.rootReal === null) return reply(res, 404, 'no files here\n');
-  let real;
-  let fd;
-  try {
-    real = fs.realpathSync(path.resolve(server.rootReal, rel));
-  } catch {
-    return reply(res, 404, 'no such file\n');
-  }
-  if (!beneathRoot(real)) return reply(res, 403, 'outside the root\n');
-  try {
-    fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  } catch (err) {
-    return reply(res, err.code === 'ELOOP' ? 403 : 404,
-      err.code === 'ELOOP' ? 'outside the root\n' : 'no such file\n');
-  }
-  const st = fs.fstatSync(fd);
-  if (!st.isFile()) {
-    fs.closeSync(fd);
-    return reply(res, 404, 'no such file\n');
-  }
-  res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': st.size });
-  fs.createReadStream(null, { fd }).pipe(res);   /* a file of any size, in chunks */
-  return undefined;
-}
-
-/* ------------------------------------------------------------------------
- * The server: node:http on 127.0.0.1, calling the routes
- * --------------------------------------------------------------------- */
-
-/* The sid in a Cookie header, checked: { sid }, or { status } 401 (no
- * sid) or 400 (not 32 lowercase hex digits). */
-function cookieSid(header) {
-  for (const part of (header || '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== 'sid') continue;
-    const sid = part.slice(eq + 1).trim();
-    return /^[0-9a-f]{32}$/.test(sid) ? { sid } : { status: 400 };
-  }
-  return { status: 401 };
-}
-
-/* Routes a request whose body (a POST's) is in. */
-function route(req, res, body) {
-  onTick();                                  /* a request: the lab's clock */
-  const url = decodePath(req.url);
-  if (url === null) return reply(res, 400, 'bad path\n');
-  const post = req.method === 'POST';
-  if (url === '/login' || url === '/logout') {
-    if (!post) return reply(res, 405, 'POST only\n');
-    if (url === '/login') return handleLogin(res, body);
-  } else if (url === '/page' || url.startsWith('/static/')) {
-    if (req.method !== 'GET') return reply(res, 405, 'GET only\n');
-    if (url !== '/page') return handleStatic(res, url.slice(8));
-  } else {
-    return reply(res, 404, 'no such route\n');
-  }
-  const c = cookieSid(req.headers.cookie);
-  if (c.sid === undefined)
-    return reply(res, c.status, c.status === 401 ? 'log in first\n' : 'bad cookie\n');
-  return handleSession(res, c.sid, url === '/logout');
-}
-
-/* Every request: the sizes checked first (a long target 414, long
- * headers 431, as libmicrohttpd refuses them before the C lab's handler
- * sees them), then a POST's body collected, at most MAX_BODY bytes (else
- * 413, at once if Content-Length says so), then the route. */
-function onRequest(req, res) {
-  server.started++;
-  res.once('close', () => {
-    server.completed++;
-    if (server.idle && server.completed >= server.started) server.idle();
-  });
-  if (req.url.length > MAX_URL) return reply(res, 414, 'URL too long\n', null, false);
-  const headerBytes = req.rawHeaders.reduce((n, h) => n + h.length + 2, 0);
-  if (headerBytes > MAX_HEADERS) return reply(res, 431, 'headers too large\n', null, false);
-  if (req.method === 'POST' && Number(req.headers['content-length']) > MAX_BODY)
-    return reply(res, 413, 'body too large\n');
-  const chunks = [];
-  let len = 0;
-  let answered = false;
-  req.on('data', (chunk) => {
-    if (answered || req.method !== 'POST') return;
-    len += chunk.length;
-    if (len > MAX_BODY) {
-      answered = true;
-      reply(res, 413, 'body too large\n');
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on('end', () => {
-    if (!answered) route(req, res, Buffer.concat(chunks).toString('latin1'));
-  });
-  return undefined;
-}
-
-/* Listens on 127.0.0.1:port (0: a free one). Resolves to the server
- * once it listens; exits 1 naming the address if it cannot. */
-function startServer(port) {
-  /* The parser takes up to 64 KiB of request line and headers (Node's
-   * own default is 16 KiB, over which it answers 431 itself), so that
-   * onRequest can tell a long URL from long headers, as the C lab does. */
-  const srv = http.createServer({ maxHeaderSize: 64 << 10 }, onRequest);
-  return new Promise((resolve) => {
-    srv.once('error', (err) => {
-      const why = { EADDRINUSE: 'Address already in use', EACCES: 'Permission denied',
-        EADDRNOTAVAIL: 'Cannot assign requested address' }[err.code] || err.code || err.message;
-      probe.say(`127.0.0.1:${port}: ${why}`);
-      process.exit(probe.EXIT_ERROR);
-    });
-    srv.listen(port, '127.0.0.1', () => resolve(srv));
-  });
-}
-
-/* Resolves once the server has finished every request it took up (a
- * reply can reach the client a moment before the server has closed the
- * response): a row then sees the server at rest. Exits 1 after 10 s. */
-function settle() {
-  if (server.completed >= server.started) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      probe.say('waiting for the server to finish its requests: timed out after 10 s');
-      process.exit(probe.EXIT_ERROR);
-    }, 10000);
-    server.idle = () => {
-      clearTimeout(timer);
-      server.idle = null;
-      resolve();
-    };
-  });
+/* --serve's row: requests and errors as the server counts them, the
+ * sessions in its table, and no client to count failed logins. */
+function serverCounts() {
+  return [store.clock, sessions.size, httpd.errors(), 0];
 }
 
 /* ------------------------------------------------------------------------
@@ -597,38 +384,6 @@ function settle() {
 function outOfMemory(what) {
   probe.wall(`the server is out of memory: ${what} got 503, with ${sessions.size} `
     + `sessions (${probe.mib(store.held)} MiB) in its table`);
-}
-
-/* ------------------------------------------------------------------------
- * --serve: the server alone, a row a second, until SIGINT or SIGTERM
- * --------------------------------------------------------------------- */
-
-/* Serves until SIGINT or SIGTERM (then resolves), or until the parent
- * that started it is gone (then exits 1): Node cannot ask the kernel for
- * a death signal, so it looks, five times a second. */
-function serveAlone(srv, parent) {
-  return new Promise((resolve) => {
-    let t = 1;
-    const rows = setInterval(() => {
-      probe.sample(t++, [store.clock, sessions.size, server.errors, 0]);
-    }, 1000);
-    const watch = setInterval(() => {
-      if (process.ppid !== parent) process.exit(probe.EXIT_ERROR);
-    }, 200);
-    const stop = () => {
-      clearInterval(rows);
-      clearInterval(watch);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    process.on('SIGUSR2', () => {
-      const m = process.memoryUsage();
-      probe.say(`SIGUSR2: heapUsed ${Math.floor(m.heapUsed / 1024)} KiB, rss `
-        + `${Math.floor(m.rss / 1024)} KiB, ${sessions.size} sessions (started with node `
-        + '--heapsnapshot-signal=SIGUSR2, it writes a heap snapshot too)');
-    });
-  });
 }
 
 /* ------------------------------------------------------------------------
@@ -652,14 +407,7 @@ async function main() {
       + `allocated in ${leakSite[leak]}\n`);
     return probe.EXIT_DONE;
   }
-  if (own.root !== null) {
-    try {
-      server.rootReal = fs.realpathSync(own.root);
-      if (!fs.statSync(server.rootReal).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-    } catch (err) {
-      probe.fail(own.root, err);
-    }
-  }
+  if (own.root !== null) httpd.root(own.root);
   store.leak = leak;
   store.profileSize = a.size;
   store.ttl = own.ttl * own.requests;
@@ -669,12 +417,11 @@ async function main() {
 
   /* Start-up: once builds its route table here and keeps it. */
   if (leak === 'once') routeTable = buildRouteTable();
-  const srv = await startServer(own.port);
-  const bound = srv.address().port;
+  const bound = await httpd.start(own.port, routes);
   if (own.serve) {
     process.stdout.write(`listening on http://127.0.0.1:${bound}/\n`);
-    probe.sample(0, [store.clock, sessions.size, server.errors, 0]);
-    await serveAlone(srv, parent);
+    probe.sample(0, serverCounts());
+    await httpd.serve(serverCounts, parent);
   } else {
     if (!a.quiet)
       process.stdout.write(`${mode}: ${a.iterations} batches of ${own.requests} requests `
@@ -685,7 +432,7 @@ async function main() {
     const snaps = [];
     for (let i = 1; i <= a.iterations; i++) {
       await loadgen.batch();        /* one batch, every reply in */
-      await settle();               /* the server at rest */
+      await httpd.settle();         /* the server at rest */
       if (process.ppid !== parent) process.exit(probe.EXIT_ERROR);   /* orphaned */
       const n = loadgen.counts();
       probe.sample(i, [n.requests, sessions.size, n.errors, n.failed]);
@@ -696,10 +443,7 @@ async function main() {
     if (own.snapshots !== null)
       heapdiff.compare(own.snapshots, `lab7-${mode}`, `lab7 ${mode}`, snaps);
   }
-  /* The server closes its listening socket and every connection, so that
-   * nothing is left to keep the process alive: it exits by itself. */
-  srv.closeAllConnections();
-  await new Promise((resolve) => srv.close(resolve));
+  await httpd.stop();              /* nothing left to keep the process alive */
   storeFree();
   probe.finish();
   void routeTable;                  /* once: never let go, on purpose */
