@@ -155,6 +155,26 @@ lessons_row() {
         fail "the 'data' loop grew by less than 12 MiB, with half its 32 MiB file queued"
 }
 
+@test "a twin words a bad argument as its C lab does, after the program's name" {
+    local n c t args want
+    for n in 1 6; do
+        c=$BUILD/lab$n
+        t=$(echo "$LEAKLAB_ROOT"/labs/node/lab"$n"-*.js)
+        for args in "--frobnicate" "--mode" "-m" "-n -1" "--iterations -1" "-s -5" \
+                    "--quiet=1" "--tsv" "--mode nope"; do
+            # shellcheck disable=SC2086  # args: words on purpose
+            run --separate-stderr "$c" $args
+            assert_failure 2
+            # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+            want=${stderr#"lab$n: "}
+            # shellcheck disable=SC2086
+            run --separate-stderr node "$t" $args
+            assert_failure 2
+            assert_equal "${stderr#*.js: }" "$want"
+        done
+    done
+}
+
 @test "the runner suspects a leak in Node's retain, and none in a twin whose heap only warms up and creeps" {
     assert_meta "$O/lab1/node-retain.meta" leak_suspected_at 10
     local run

@@ -229,6 +229,57 @@ function printDescribe(lab) {
  * The command line
  * --------------------------------------------------------------------- */
 
+/* getopt_long takes "-n -1" as -n with the value -1; util.parseArgs
+ * refuses it as ambiguous. So an option that takes a value, written apart
+ * from a value that looks like a negative number, is joined to it first
+ * ("--iterations=-1"), and the value's own check then names it, as in C.
+ * Nothing after "--" is touched. */
+function joinNegatives(argv, options) {
+  const takesValue = (t) => {
+    if (t.startsWith('--')) return options[t.slice(2)] && options[t.slice(2)].type === 'string'
+      ? t.slice(2) : null;
+    if (/^-[A-Za-z]$/.test(t))
+      for (const [name, o] of Object.entries(options))
+        if (o.short === t[1] && o.type === 'string') return name;
+    return null;
+  };
+  const out = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return out.concat(argv.slice(i));
+    const name = takesValue(argv[i]);
+    if (name && i + 1 < argv.length && /^-[0-9.]/.test(argv[i + 1])) {
+      out.push(`--${name}=${argv[++i]}`);
+      continue;
+    }
+    out.push(argv[i]);
+  }
+  return out;
+}
+
+/* util.parseArgs's error as the C labs' getopt_long words it, in one
+ * line: "unknown option '--frobnicate'", "option '--mode' needs a value",
+ * "option '--quiet' takes no value", each named as typed (argv: the
+ * command line); anything else, its first sentence. */
+function parseError(err, options, argv) {
+  const text = String(err.message);
+  const named = /'(-[^' ,]+)(?:, (--[^' ]+))?/.exec(text);
+  const opt = named ? (named[2] || named[1]) : '';
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option '${opt}' (see --help)`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      if (/ does not take an argument/.test(text)) return `option '${opt}' takes no value (see --help)`;
+      /* Named as typed, -m or --mode: the one with no value after it. */
+      const name = opt.replace(/^-+/, '');
+      const forms = [`--${name}`, options[name] && options[name].short ? `-${options[name].short}` : null];
+      const i = argv.findIndex((t, k) => forms.includes(t) && (k + 1 === argv.length || argv[k + 1].startsWith('-')));
+      return `option '${i >= 0 ? argv[i] : opt}' needs a value (see --help)`;
+    }
+    default:
+      return `${text.split(/\.(?:\s|$)|\n/)[0]} (see --help)`;
+  }
+}
+
 /* Parses the common flags and the lab's own, as lab_parse() does: exits
  * 0 after --help or --describe, 2 on any bad argument (one line naming
  * it), and otherwise returns what to run:
@@ -255,10 +306,10 @@ function parse(lab, argv) {
 
   let tokens;
   try {
-    ({ tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals: true,
-      tokens: true }));
+    ({ tokens } = parseArgs({ args: joinNegatives(argv, options), options, strict: true,
+      allowPositionals: true, tokens: true }));
   } catch (err) {
-    usage(`${String(err.message).split(/\.(?:\s|$)|\n/)[0]} (see --help)`);   /* one line */
+    usage(parseError(err, options, argv));
   }
   const first = lab.presets ? lab.presets[0] : null;
   const a = {
@@ -449,8 +500,9 @@ function read() {
   };
 }
 
-/* Takes one sample and writes it: a TSV row and, unless quiet, the same
- * table the C probe prints. extra: one number per column of the lab's
+/* Takes one sample and writes it: a TSV row and, unless quiet, the line
+ * the C probe prints each row (the seed's "Process: heapTotal ... MB":
+ * its MB are MiB, as the seed's were). extra: one number per column of the lab's
  * own. Returns the reading. With --gc, V8 collects first: the row then
  * counts what the program still reaches, not the garbage V8 has not yet
  * come back for (C's rows never hold garbage: free() is immediate). A
