@@ -157,6 +157,45 @@ assert_ttl_holds() {
     assert_failure
 }
 
+# assert_external_is FILE W - what the twin's external counts (LESSONS,
+# lab 6): on every row, row 0's external (Node's own) plus a value for
+# each entry held and W for each the batch evicted, within 24 KiB. W is
+# 1 with the probe's one collection a row: V8 takes a dead Buffer's
+# bytes off external only at its next collection; 0 after a second one.
+assert_external_is() {
+    local bad
+    bad=$(paste <(tsv_column "$1" iter) <(tsv_column "$1" entries) \
+                <(tsv_column "$1" evictions) <(tsv_column "$1" external_kib) |
+        awk -F'\t' -v w="$2" -v kib="$(kib $SIZE)" '
+        $1 == 0 { base = $4 }
+        { want = base + kib * ($2 + w * $3); d = $4 - want; if (d < 0) d = -d }
+        d > 24 { print "batch " $1 ": external " $4 " KiB, not " want " (" $2 " held, " $3 " evicted)"; exit }')
+    [[ -z $bad ]] || fail "$1: $bad"
+}
+
+@test "the twin's external is Node's own, the values held and the batch's evicted ones, on every row" {
+    local mode
+    for mode in unbounded limit lru ttl; do
+        assert_external_is "$O/lab6/node-$mode.tsv" 1
+    done
+}
+
+@test "the external check fails without the evicted values, and a second collection takes them off" {
+    local dir=$BATS_TEST_TMPDIR/twice
+    run assert_external_is "$O/lab6/node-limit.tsv" 0
+    assert_failure
+    # The probe collecting twice before each row: external is then the
+    # values held alone.
+    twin_copy "$dir"
+    sed 's/^  if (P\.gc) P\.gc();$/  if (P.gc) { P.gc(); P.gc(); }/' \
+        "$LEAKLAB_ROOT/labs/node/probe.js" >"$dir/probe.js"
+    ! cmp -s "$LEAKLAB_ROOT/labs/node/probe.js" "$dir/probe.js" || fail "the second-collection edit did not apply"
+    node "$dir/lab6-cache.js" --quiet --mode limit $ARGS --tsv "$dir/limit.tsv"
+    assert_external_is "$dir/limit.tsv" 0
+    run assert_external_is "$dir/limit.tsv" 1
+    assert_failure
+}
+
 # ---------------------------------------------------------------------------
 # The mapping, measured: the same stream, the same counts
 # ---------------------------------------------------------------------------
@@ -188,6 +227,28 @@ assert_ttl_holds() {
     node "$dir/lab6-cache.js" --quiet --mode lru $ARGS --tsv "$dir/lru.tsv"
     run assert_same_rows "$O/lab6/lru.tsv" "$dir/lru.tsv" $COUNTS
     assert_failure
+}
+
+# mmap_drawn SVG - succeeds if the chart draws C's mmap line: its key
+# entry, or a solid orange line (Node's external is dashed orange).
+mmap_drawn() {
+    grep -q '>C mmap<' "$1" || grep -q "stroke='rgb(230, 159,   0)'  d=" "$1"
+}
+
+@test "the comparison chart leaves out C's mmap, 0 on every row of every panel, and its key entry" {
+    local d=$BATS_TEST_TMPDIR/lab6
+    cp -r -- "$O/lab6" "$d"
+    run plots/node-compare.sh --formats svg "$d"
+    assert_success
+    ! mmap_drawn "$d/node-compare.svg" || fail "C's mmap, 0 on every row, is drawn"
+    grep -q '>Node external<' "$d/node-compare.svg" || fail "Node's external is left out too"
+    # One row of one run off 0, and the line and its key entry are back.
+    awk -F'\t' -v OFS='\t' '/^#/ { print; next }
+        !c { for (i = 1; i <= NF; i++) if ($i == "mmap_kib") c = i; print; next }
+        $1 == 5 { $c = 64 } { print }' "$O/lab6/lru.tsv" >"$d/lru.tsv"
+    run plots/node-compare.sh --formats svg "$d"
+    assert_success
+    mmap_drawn "$d/node-compare.svg" || fail "C's mmap, 64 KiB on one row, is not drawn"
 }
 
 # ---------------------------------------------------------------------------

@@ -7,6 +7,8 @@
 # chart's texts (ttl, caption, xlab, out) and fmts:
 #   n np heap_row        panels, pairs (a panel each per row), and whether
 #                        panels np+1..n are the heap row
+#   cmshow nmshow        whether C's mmap'd line and Node's external are
+#                        drawn (0: the column is 0 on every row of every run)
 #   bl bb br bt ymx      arrays: each plot box (screen fractions), its y top
 #   ystep                array: each panel's y tick step
 #   showx showy tx ty    arrays: tick labels shown, where the title goes
@@ -113,10 +115,10 @@ do for [fmt in fmts] {
         if (cside[p]) { c_rss = c_rss . ', ctsv[p] using "iter":(column(side_col)/1024.) with lines ls 44 notitle' }
         if (nside[p]) { n_rss = n_rss . ', ntsv[p] using "iter":(column(side_col)/1024.) with lines ls 49 notitle, ' . \
                                         'ntsv[p] using "iter":(column(side_col)/1024.) with lines ls 34 notitle' }
-        c_heap = 'ctsv[p] using "iter":(column(cmcol[p])/1024.) with lines ls 42 notitle, ' . \
+        c_heap = (cmshow ? 'ctsv[p] using "iter":(column(cmcol[p])/1024.) with lines ls 42 notitle, ' : '') . \
                  'ctsv[p] using "iter":(column("heap_used_kib")/1024.) with lines ls 43 notitle'
-        n_heap = 'ntsv[p] using "iter":(column("external_kib")/1024.) with lines ls 49 notitle, ' . \
-                 'ntsv[p] using "iter":(column("external_kib")/1024.) with lines ls 32 notitle, ' . \
+        n_heap = (nmshow ? 'ntsv[p] using "iter":(column("external_kib")/1024.) with lines ls 49 notitle, ' . \
+                           'ntsv[p] using "iter":(column("external_kib")/1024.) with lines ls 32 notitle, ' : '') . \
                  'ntsv[p] using "iter":(column("heap_used_kib")/1024.) with lines ls 49 notitle, ' . \
                  'ntsv[p] using "iter":(column("heap_used_kib")/1024.) with lines ls 33 notitle'
         if (!heap_row || p <= np) {

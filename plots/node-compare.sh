@@ -16,9 +16,11 @@
 # of panels, the heap: C's heap_used beside V8's heapUsed, and the bytes
 # C took from mmap (lab 3's external_kib, else malloc's mmap_kib) beside
 # Node's external, each pair in one colour, C solid, Node dashed, with
-# the heap budget the runs kept. Another process's memory in the lab's compare= (lab 6's
-# server_rss_kib, its redis-server's rss) is drawn beside rss, C solid
-# and Node dashed in purple, in the panels whose runs have it.
+# the heap budget the runs kept; a side's mmap'd line that is 0 on every
+# row of every panel (C's in lab 6) is left out, as plot.sh leaves out a
+# column that is always 0. Another process's memory in the lab's compare=
+# (lab 6's server_rss_kib, its redis-server's rss) is drawn beside rss, C
+# solid and Node dashed in reddish purple, in the panels whose runs have it.
 #
 # Modes pair by name; a twin's mode that mirrors a C mode of another name
 # says so in node-lab.meta (pair.MODE=C_MODE: lab 5's pipe is its stream).
@@ -147,8 +149,9 @@ end_word() {
 # node-MODE) and sets, for the panel: r_tsv, r_end (words), r_last (the
 # last row's iter), r_rss (its rss, MiB), r_max (highest rss, MiB),
 # r_heap and r_mmap (highest heap_used and mmap'd column, MiB), r_mcol
-# (that column: external_kib where the TSV has it, else mmap_kib), r_cap
-# and r_kind (the cap), r_budget (MiB, or "").
+# (that column: external_kib where the TSV has it, else mmap_kib),
+# r_mlow (the mmap'd column's lowest, MiB), r_cap and r_kind (the cap),
+# r_budget (MiB, or "").
 read_run() {
     local stem=$1 m=$dir/$1.meta b stats
     r_tsv=$dir/$stem.tsv
@@ -166,11 +169,12 @@ read_run() {
         [[ $b == 0 ]] || r_budget=$(calc "$b / 1048576")
     fi
     stats=$(tsv_columns "$r_tsv" iter rss_kib heap_used_kib "$r_mcol" | LC_ALL=C awk -F'\t' '
-        { last = $1; rss = $2; if ($2 > m2) m2 = $2; if ($3 > m3) m3 = $3; if ($4 > m4) m4 = $4 }
-        END { printf "%s %.6f %.6f %.6f %.6f\n", last, rss / 1024, m2 / 1024, m3 / 1024, m4 / 1024 }')
-    read -r r_last r_rss r_max r_heap r_mmap <<<"$stats"
+        { last = $1; rss = $2; if ($2 > m2) m2 = $2; if ($3 > m3) m3 = $3; if ($4 > m4) m4 = $4
+          if (NR == 1 || $4 < l4) l4 = $4 }
+        END { printf "%s %.6f %.6f %.6f %.6f %.6f\n", last, rss / 1024, m2 / 1024, m3 / 1024, m4 / 1024, l4 / 1024 }')
+    read -r r_last r_rss r_max r_heap r_mmap r_mlow <<<"$stats"
     is_uint "${r_last:-}" && is_num "${r_rss:-}" && is_num "${r_max:-}" &&
-        is_num "${r_heap:-}" && is_num "${r_mmap:-}" ||
+        is_num "${r_heap:-}" && is_num "${r_mmap:-}" && is_num "${r_mlow:-}" ||
         { warn "$r_tsv: cannot be summed up"; return 1; }
     # side_col's highest value (MiB), 0 where the run lacks it.
     r_side=0
@@ -185,6 +189,11 @@ read_run() {
 s_tsv=() s_end=() s_last=() s_rss=() s_max=() s_mcol=()
 s_cap=() s_kind=() s_budget=() s_side=()
 xlast=0 rss_top=0 heap_top=0
+# Each side's mmap'd line (C's mmap_kib or external_kib, Node's external)
+# is drawn only if some run of that side has it off 0 on some row: a
+# column that is 0 on every row of every panel (C's mmap in lab 6) says
+# nothing, and plot.sh leaves such a column out too; so does the key.
+mshow=(0 0)
 for ((p = 0; p < np; p++)); do
     for side in 0 1; do
         i=$((2 * p + side))
@@ -197,6 +206,7 @@ for ((p = 0; p < np; p++)); do
         s_tsv[i]=$r_tsv s_end[i]=$r_end s_last[i]=$r_last s_rss[i]=$r_rss s_max[i]=$r_max
         s_mcol[i]=$r_mcol s_cap[i]=$r_cap s_kind[i]=$r_kind
         s_budget[i]=$r_budget s_side[i]=$r_side
+        [[ $(calc "$r_mlow == 0 && $r_mmap == 0") == 1 ]] || mshow[side]=1
         rss_top=$(max2 "$r_side" "$rss_top")
         xlast=$(max2 "$r_last" "$xlast")
         rss_top=$(max2 "$r_max" "$rss_top")
@@ -284,8 +294,9 @@ key_ls=(41 31) key_kinds=(linespoints linespoints)
 if [[ $heap_row == 1 ]]; then
     mname=mmap
     for i in "${!s_mcol[@]}"; do [[ ${s_mcol[i]} == external_kib && $((i % 2)) == 0 ]] && mname=external; done
-    key_texts+=("C heap_used" "Node heapUsed" "C $mname" "Node external")
-    key_ls+=(43 33 42 32) key_kinds+=(line line line line)
+    key_texts+=("C heap_used" "Node heapUsed") key_ls+=(43 33) key_kinds+=(line line)
+    [[ ${mshow[0]} == 0 ]] || { key_texts+=("C $mname") key_ls+=(42) key_kinds+=(line); }
+    [[ ${mshow[1]} == 0 ]] || { key_texts+=("Node external") key_ls+=(32) key_kinds+=(line); }
 fi
 has_side=0
 for i in "${!s_side[@]}"; do [[ $(calc "${s_side[i]} > 0") == 1 ]] && has_side=1; done
@@ -407,7 +418,8 @@ for ((q = 0; q < npanels; q++)); do
             printf 'mark\t%d\t%s\t%s\t16\n' $((q + 1)) "${s_last[i]}" "${s_rss[i]}" >>"$layin"
         else
             points $((q + 1)) "$side.heap" "${s_tsv[i]}" heap_used_kib
-            points $((q + 1)) "$side.mmap" "${s_tsv[i]}" "$([[ $side == 1 ]] && echo external_kib || echo "${s_mcol[i]}")"
+            [[ ${mshow[side]} == 0 ]] ||
+                points $((q + 1)) "$side.mmap" "${s_tsv[i]}" "$([[ $side == 1 ]] && echo external_kib || echo "${s_mcol[i]}")"
         fi
     done
 done
@@ -448,7 +460,7 @@ done
     echo "out = $(gp_str "$dir/node-compare")"
     echo "ttl = $(gp_str "Lab $labnum: $title - C solid, Node.js dashed ($runtime)")"
     echo "caption = $(gp_str "$takeaway")"
-    echo "n = $npanels; np = $np; heap_row = $heap_row"
+    echo "n = $npanels; np = $np; heap_row = $heap_row; cmshow = ${mshow[0]}; nmshow = ${mshow[1]}"
     echo "xmax = $xmax; xstep = $xstep"
     echo "ptn = $(calc "$xlast + 1 > 20 ? int(($xlast + 1) / 10) : 1")"
     echo "array bl[$npanels]; array bb[$npanels]; array br[$npanels]; array bt[$npanels]; array ymx[$npanels]; array ystep[$npanels]"

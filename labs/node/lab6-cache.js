@@ -34,7 +34,9 @@
  *              on how fast this machine is).
  *   redis      the cache in a private redis-server, this twin's child,
  *              started as harness/redis.c starts the C lab's. The twin
- *              stays flat; the server holds the bytes (server_rss_kib).
+ *              holds no value: its heap and rss stay flat, the server
+ *              holds the bytes (server_rss_kib). Its external does not
+ *              stay flat: see "What external counts" below.
  *
  * This file holds the lesson: the workload, the cache and its bounds,
  * and what the redis mode does with its server. Starting that server and
@@ -59,6 +61,26 @@
  * Each row comes after a full garbage collection (--gc, this twin's
  * default): an evicted Buffer's bytes go back only when V8 collects it,
  * and the rows count what the cache holds, as C's do.
+ *
+ * What external counts, measured on node v20 (LESSONS.md, lab 6, has the
+ * numbers): three things, of which only the first is the cache.
+ *   - The values the cache holds, 16 KiB each.
+ *   - Node's own JavaScript: its built-in modules' source text, held as
+ *     external strings: 1.1 MiB in a bare `node -e`, 1.5 MiB once this
+ *     twin has loaded node:net and node:child_process (row 0's external
+ *     minus its arrayBuffers).
+ *   - The Buffers the batch let go, freed by the row's collection but
+ *     still counted: V8 takes a dead ArrayBuffer's bytes off external
+ *     only at its next collection (arrayBuffers drops as they are
+ *     freed). So in limit and lru, external is the held values plus the
+ *     batch's evicted ones, 0.7 to 2 MiB more; in redis, which holds
+ *     none, the batch's values computed for SET, the commands that
+ *     carried them and the replies read: some 5 MiB from the batch
+ *     (about the 67th) on which V8 stops running a young collection
+ *     during each batch, less before.
+ *   A second collection before the row would take the last one off: the
+ *   redis mode's external then stays at 1.5 MiB on every row. So the
+ *   redis mode holds nothing, though its external rises.
  * On every row: hits + misses = requests, and for the in-process modes
  * entries = the last row's entries + misses - evictions.
  *
@@ -103,7 +125,7 @@ const lab = {
         + 'write rate x ttl' },
     { name: 'redis', capKind: 'rlimit', expect: 'finished',
       caption: 'The cache in a private redis-server, spoken to in RESP over '
-        + 'node:net: the twin is flat' },
+        + 'node:net: the twin holds no value' },
   ],
   defaultSize: 16 << 10,
   defaultIterations: 200,
@@ -350,24 +372,33 @@ async function redisBench(n) {
 }
 
 /* The lab's columns of the row for the batch just run (all 0 at the
- * baseline): the cache's counters, or for redis, what the server says. */
+ * baseline), by name: the cache's counters, or for redis, what the
+ * server says. */
 let evictedBefore = 0;   /* the server's evicted_keys, last row */
 async function fillRow() {
   const requests = c.hits + c.misses;
-  const row = [requests, cache.size, Math.floor(c.bytes / 1024), c.hits, c.misses,
-    c.evictions, requests ? Math.floor(c.hits * 1000 / requests) : 0, 0, 0, 0];
+  const r = {
+    requests, entries: cache.size, cache_kib: Math.floor(c.bytes / 1024),
+    hits: c.hits, misses: c.misses, evictions: c.evictions,
+    hit_rate: requests ? Math.floor(c.hits * 1000 / requests) : 0,
+    server_rss_kib: 0, used_memory_kib: 0, evicted_keys: 0,
+  };
   if (c.mode === 'redis') {
     const s = await redis.info();
-    row[1] = s.keys;
-    row[2] = 0;                          /* the twin holds no value */
-    row[5] = s.evictedKeys - evictedBefore;
+    r.entries = s.keys;
+    r.cache_kib = 0;                     /* the twin holds no value */
+    r.evictions = s.evictedKeys - evictedBefore;
     evictedBefore = s.evictedKeys;
-    row[7] = redis.rssKib();
-    row[8] = Math.floor(s.usedMemory / 1024);
-    row[9] = s.evictedKeys;
+    r.server_rss_kib = redis.rssKib();
+    r.used_memory_kib = Math.floor(s.usedMemory / 1024);
+    r.evicted_keys = s.evictedKeys;
   }
-  return row;
+  return r;
 }
+
+/* A row as probe.sample() takes it: the numbers in lab.extraColumns's
+ * order. */
+const columnsOf = (r) => lab.extraColumns.map((name) => r[name]);
 
 async function main() {
   const a = probe.parse(lab, process.argv.slice(2));
@@ -381,8 +412,11 @@ async function main() {
     probe.usage(`bad --max-bytes '${a.own['max-bytes'] || '4M'}': smaller than one value of --size `
       + `${c.size} bytes and its ${least - c.size} bytes of bookkeeping: the cache could `
       + 'not hold one');
-  if (own['max-entries'] === 0)   /* limit gets the same budget as lru */
-    own['max-entries'] = Math.floor(own['max-bytes'] / (entryBytes() + 2 * 8));
+  /* limit gets the same budget as lru: what fits in --max-bytes, each
+   * entry charged its own bytes and two table slots (C's buckets double
+   * as entries pass them, so a full table has up to two slots an entry). */
+  if (own['max-entries'] === 0)
+    own['max-entries'] = Math.floor(own['max-bytes'] / (entryBytes() + 2 * SLOT_BYTES));
   rngState = own.seed;
   growTable();
 
@@ -403,10 +437,10 @@ async function main() {
       + `${(c.size / 1024).toFixed(0)} KiB; the key space grows by ${own['new-keys']} keys a batch`);
 
   probe.start(lab, a);
-  probe.sample(0, await fillRow());
+  probe.sample(0, columnsOf(await fillRow()));
   let nkeys = 0;       /* the key space so far: keys 0 to nkeys - 1 */
   let totalHits = 0;
-  let row = [];
+  let row = null;      /* the last batch's columns, by name */
   for (let iter = 1; iter <= a.iterations; iter++) {
     const firstNew = nkeys;   /* this batch's new keys come first */
     nkeys += own['new-keys'];
@@ -420,17 +454,18 @@ async function main() {
     }
     totalHits += c.hits;
     row = await fillRow();
+    /* What the cache holds: the twin's count, or the server's. */
+    const held = ((row.cache_kib + row.used_memory_kib) / 1024).toFixed(1);
     if (!a.quiet)
       console.log(`batch ${iter}: ${c.hits} hits, ${c.misses} misses (hit rate `
-        + `${(c.hits * 100 / own.requests).toFixed(1)}%), ${row[1]} entries, `
-        + `${((row[2] + row[8]) / 1024).toFixed(1)} MiB held`
-        + `${row[8] ? ' (the server\'s used_memory)' : ''}`);
-    probe.sample(iter, row);
+        + `${(c.hits * 100 / own.requests).toFixed(1)}%), ${row.entries} entries, `
+        + `${held} MiB held${row.used_memory_kib ? ' (the server\'s used_memory)' : ''}`);
+    probe.sample(iter, columnsOf(row));
   }
   if (!a.quiet && a.iterations > 0)
     console.log(`${c.mode}: hit rate ${(totalHits * 100 / (own.requests * a.iterations)).toFixed(1)}% `
-      + `over ${own.requests * a.iterations} requests; at the end ${row[1]} entries, `
-      + `${((row[2] + row[8]) / 1024).toFixed(1)} MiB held`);
+      + `over ${own.requests * a.iterations} requests; at the end ${row.entries} entries, `
+      + `${((row.cache_kib + row.used_memory_kib) / 1024).toFixed(1)} MiB held`);
   probe.finish();
   if (c.mode === 'redis') redis.close();
   return probe.EXIT_DONE;
