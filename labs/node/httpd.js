@@ -24,7 +24,8 @@
  *   formField(body, field, max)     a field of a form body
  *   errors()             replies of 400 and up, so far
  *   settle()             resolves once every request taken up is done
- *   serve(counts, parent, quiet)  --serve's loop, until SIGINT or SIGTERM
+ *   serve(port, counts, parent, quiet)  --serve's loop, until SIGINT or
+ *                        SIGTERM
  *
  * It is apart from labs/node/lab7-server.js as harness/httpd.c is from
  * labs/lab7-server.c: the lab is the session store, the leak each mode
@@ -324,21 +325,19 @@ function serveRow(t, counts, quiet) {
   probe.sample(t, counts);
 }
 
-/* Serves until SIGINT or SIGTERM (then resolves), a row at once and then
- * a row a second (serveRow's), its columns from counts() (requests,
- * sessions, errors, failed logins), no line on stdout with quiet;
- * SIGUSR2 prints one line of memory on stderr, with counts()'s sessions.
- * Exits 1 once the process whose pid is parent is no longer its parent:
- * Node cannot ask the kernel for a death signal, so it looks, five times
- * a second. */
-function serve(counts, parent, quiet) {
+/* Serves the server start() bound to port until SIGINT or SIGTERM (then
+ * resolves). Its first line, "listening on http://127.0.0.1:PORT/", is
+ * printed once the signals are handled, so that a script may signal it
+ * as soon as it reads the line; then a row at once and a row a second
+ * (serveRow's), its columns from counts() (requests, sessions, errors,
+ * failed logins), no row on stdout with quiet. SIGUSR2 prints one line
+ * of memory on stderr, with counts()'s sessions. Exits 1 once the
+ * process whose pid is parent is no longer its parent: Node cannot ask
+ * the kernel for a death signal, so it looks, five times a second. */
+function serve(port, counts, parent, quiet) {
   const v8Snapshots = snapshotOnSignal();
-  serveRow(0, counts(), quiet);
   return new Promise((resolve) => {
-    let t = 1;
-    const rows = setInterval(() => {
-      serveRow(t++, counts(), quiet);
-    }, 1000);
+    let rows = null;
     const watch = setInterval(() => {
       if (process.ppid !== parent) process.exit(probe.EXIT_ERROR);
     }, 200);
@@ -356,6 +355,12 @@ function serve(counts, parent, quiet) {
         + (v8Snapshots ? ' (and V8 writes a heap snapshot, as node was started with '
           + '--heapsnapshot-signal=SIGUSR2)' : ''));
     });
+    process.stdout.write(`listening on http://127.0.0.1:${port}/\n`);
+    serveRow(0, counts(), quiet);
+    let t = 1;
+    rows = setInterval(() => {
+      serveRow(t++, counts(), quiet);
+    }, 1000);
   });
 }
 

@@ -489,8 +489,7 @@ async function main() {
   if (leak === 'once') routeTable = buildRouteTable();
   const bound = await httpd.start(own.port, routes);
   if (own.serve) {
-    process.stdout.write(`listening on http://127.0.0.1:${bound}/\n`);
-    await httpd.serve(serverCounts, parent, a.quiet);
+    await httpd.serve(bound, serverCounts, parent, a.quiet);
   } else {
     if (!a.quiet)
       process.stdout.write(`${mode}: ${a.iterations} batches of ${own.requests} requests `
