@@ -376,6 +376,46 @@ ESCAPES=(
     assert_equal "$(cat "$BODY")" "inner page"
 }
 
+@test "--serve prints, on each row's one line, the server's requests, sessions and errors beside memory" {
+    local out=$BATS_TEST_TMPDIR/loud.out
+    node "$TWIN_JS" --serve --port 0 --no-cap >"$out" 2>"$BATS_TEST_TMPDIR/loud.err" 3>&- &
+    SERVER=$!
+    wait_until grep -q '^listening on ' "$out"
+    URL=$(sed -n '1s/^listening on \(http:[^ ]*\)$/\1/p' "$out")
+    assert_equal "$(status --data "user=ada&pass=open-sesame" "/login")" 200
+    assert_equal "$(status "/admin")" 404
+    # Two requests, one session, one error: a row a second shows them.
+    wait_until grep -q '^row [0-9]*: requests 2, sessions 1, errors 1 | Process: heapTotal [0-9.]* MB heapUsed ' "$out"
+    local line bad=0
+    while IFS= read -r line; do
+        [[ $line =~ ^row\ [0-9]+:\ requests\ [0-9]+,\ sessions\ [0-9]+,\ errors\ [0-9]+\ \|\ Process:\ .*\ MB$ ]] || bad=1
+    done < <(tail -n +2 "$out")
+    (( bad == 0 )) || fail "a row that is not one line of counts and memory: $(cat "$out")"
+}
+
+# usr2_line [NODE FLAGS...] - the twin --serve, started as node FLAGS,
+# sent SIGUSR2 once: its SIGUSR2 line on stderr in $USR2, run in
+# $BATS_TEST_TMPDIR/cwd (where V8 writes a snapshot of its own).
+usr2_line() {
+    local cwd=$BATS_TEST_TMPDIR/cwd
+    mkdir -p "$cwd"
+    (cd "$cwd" && exec node "$@" "$TWIN_JS" --serve --port 0 --quiet --no-cap >serve.out 2>serve.err 3>&-) &
+    SERVER=$!
+    wait_until grep -q '^listening on ' "$cwd/serve.out"
+    kill -USR2 "$SERVER"
+    wait_until grep -q 'SIGUSR2: ' "$cwd/serve.err"
+    USR2=$(grep 'SIGUSR2: ' "$cwd/serve.err")
+}
+
+@test "--serve's SIGUSR2 line promises a heap snapshot only when node was started to write one" {
+    usr2_line
+    [[ $USR2 == *"SIGUSR2: heapUsed "*" KiB, rss "*" KiB, 0 sessions" ]] || fail "without the flag: $USR2"
+    kill -TERM "$SERVER"; wait "$SERVER" || true; SERVER=""
+    usr2_line --heapsnapshot-signal=SIGUSR2
+    [[ $USR2 == *"0 sessions (and V8 writes a heap snapshot"* ]] || fail "with the flag: $USR2"
+    wait_until compgen -G "$BATS_TEST_TMPDIR/cwd/Heap.*.heapsnapshot"
+}
+
 @test "--serve listens on 127.0.0.1 only, and after SIGTERM exits 0 with its socket closed" {
     start_twin
     assert_equal "$(sockets_on "$PORT" 0A)" "0100007F:$(printf '%04X' "$PORT")"
@@ -438,6 +478,86 @@ ESCAPES=(
     assert_bad_argument "--snapshots" node "$TWIN_JS" --snapshots "$BATS_TEST_TMPDIR" --iterations 2
     assert_bad_argument "--size" node "$TWIN_JS" --size 1G
     assert_bad_argument "nope" node "$TWIN_JS" --mode nope
+}
+
+@test "a whole-number flag out of range names what was typed and the range it wants" {
+    local flag value want
+    for flag in "requests 0 1 100000" "ttl x 1 100000" "seed 99999999999 0 2147483647" \
+                "port 70000 0 65535" "bad 1001 0 1000"; do
+        read -r flag value want <<<"$flag"
+        run --separate-stderr node "$TWIN_JS" "--$flag" "$value"
+        assert_failure 2
+        # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+        assert_equal "$stderr" "lab7-server.js: bad --$flag '$value': want a whole number from ${want/ / to }"
+    done
+}
+
+@test "--help gives each whole-number flag's range" {
+    run node "$TWIN_JS" --help
+    assert_success
+    assert_line --regexp '^ +--requests N .* 1 to 100000 '
+    assert_line --regexp '^ +--ttl N .*\(1 to 100000\)'
+    assert_line --regexp '^ +--seed N .* 0 to 2147483647 '
+    assert_line --regexp '^ +--port N .* 0 to 65535'
+    assert_line --regexp '^ +--bad N .* 0 to 1000 '
+}
+
+@test "--help says --ttl ends sessions in every mode except frequent" {
+    run node "$TWIN_JS" --help
+    assert_line --regexp '^ +--ttl N +sessions live N batches .*, except in frequent '
+}
+
+@test "--help says --snapshots DIR must exist" {
+    run node "$TWIN_JS" --help
+    assert_line --regexp '^ +--snapshots DIR .*DIR \(which must exist\)'
+}
+
+@test "--size above 512M is refused naming the size as it was typed" {
+    run --separate-stderr node "$TWIN_JS" --size 1G
+    assert_failure 2
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    assert_equal "$stderr" "lab7-server.js: bad --size '1G': a session's profile is one Array, at most 512M"
+    run --separate-stderr node "$TWIN_JS" -qs 1024M -mmystery
+    assert_failure 2
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    assert_equal "$stderr" "lab7-server.js: bad --size '1024M': a session's profile is one Array, at most 512M"
+}
+
+@test "--snapshots DIR missing or not a directory: exit 1 naming it, before the first batch" {
+    local dir tsv=$BATS_TEST_TMPDIR/rows.tsv
+    touch "$BATS_TEST_TMPDIR/a file"
+    for dir in "$BATS_TEST_TMPDIR/no such dir" "$BATS_TEST_TMPDIR/a file"; do
+        run --separate-stderr timeout 60 node "$TWIN_JS" --quiet --size 4K --iterations 3 \
+            --snapshots "$dir" --tsv "$tsv"
+        if [[ $dir == *file ]]; then assert_error_line "$dir" "Not a directory"
+        else assert_error_line "$dir" "No such file or directory"; fi
+        [[ ! -e $tsv ]] || fail "$dir: it ran first: $(cat "$tsv")"
+    done
+}
+
+# A preload that makes V8 refuse every profile of 1 MiB after the first
+# $FILL_OK, as a full heap would: the twin's session then gets 503.
+FAIL_FILL='const fill = Array.prototype.fill; let n = 0;
+Array.prototype.fill = function (...a) {
+  if (this.length === 131072 && ++n > Number(process.env.FILL_OK)) throw new RangeError("injected");
+  return fill.apply(this, a);
+};'
+
+@test "the out-of-memory message counts all the server holds: table, pending logins, audit list" {
+    local mode sessions pending audit held
+    printf '%s\n' "$FAIL_FILL" >"$BATS_TEST_TMPDIR/fail-fill.js"
+    for mode in occasional hidden; do
+        run --separate-stderr env FILL_OK=40 node -r "$BATS_TEST_TMPDIR/fail-fill.js" "$TWIN_JS" \
+            --quiet --no-cap --mode "$mode" --size 1M --iterations 40
+        assert_failure 3
+        # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+        [[ $stderr =~ holding\ ([0-9]+)\ sessions\ in\ its\ table,\ ([0-9]+)\ failed\ logins\ left\ pending\ and\ ([0-9]+)\ ended\ sessions\ on\ the\ audit\ list\ \(([0-9]+)\.00\ MiB\ of\ profiles\)$ ]] ||
+            fail "$mode: $stderr"
+        sessions=${BASH_REMATCH[1]} pending=${BASH_REMATCH[2]} audit=${BASH_REMATCH[3]} held=${BASH_REMATCH[4]}
+        (( held == sessions + pending + audit )) || fail "$mode: $stderr"
+        if [[ $mode == occasional ]]; then (( pending > 0 && audit == 0 )) || fail "$mode: $stderr"
+        else (( pending == 0 && audit > 0 )) || fail "$mode: $stderr"; fi
+    done
 }
 
 @test "a port in use is a runtime error: exit 1 naming the address" {

@@ -24,7 +24,8 @@
  *   formField(body, field, max)     a field of a form body
  *   errors()             replies of 400 and up, so far
  *   settle()             resolves once every request taken up is done
- *   serve(counts, parent)  --serve's loop, until SIGINT or SIGTERM
+ *   serve(port, counts, parent, quiet)  --serve's loop, until SIGINT or
+ *                        SIGTERM
  *
  * It is apart from labs/node/lab7-server.js as harness/httpd.c is from
  * labs/lab7-server.c: the lab is the session store, the leak each mode
@@ -303,18 +304,40 @@ function settle() {
  * --serve: the server alone, a row a second, until SIGINT or SIGTERM
  * --------------------------------------------------------------------- */
 
-/* Serves until SIGINT or SIGTERM (then resolves), a row a second, its
- * columns from counts() (requests, sessions, errors, failed logins);
- * SIGUSR2 prints one line of memory, with counts()'s sessions. Exits 1
- * once the process whose pid is parent is no longer its parent: Node
- * cannot ask the kernel for a death signal, so it looks, five times a
- * second. */
-function serve(counts, parent) {
+/* Was this node started with --heapsnapshot-signal=SIGUSR2 (either
+ * spelling: "=SIGUSR2", or the value as the next argument)? Then V8
+ * itself writes a heap snapshot on the signal, beside the line below. */
+function snapshotOnSignal() {
+  const argv = process.execArgv;
+  return argv.some((f, i) => f === '--heapsnapshot-signal=SIGUSR2'
+    || (f === '--heapsnapshot-signal' && argv[i + 1] === 'SIGUSR2'));
+}
+
+/* One row of --serve: the probe's sample, its TSV row and its line. The
+ * line is one line a second with what the server counts first, then the
+ * probe's memory: "row 3: requests 30, sessions 6, errors 1 | Process:
+ * heapTotal ...". This writes the first part, without a newline, and
+ * probe.sample() ends the line with its own; with quiet, neither. */
+function serveRow(t, counts, quiet) {
+  if (!quiet)
+    process.stdout.write(`row ${t}: requests ${counts[0]}, sessions ${counts[1]}, `
+      + `errors ${counts[2]} | `);
+  probe.sample(t, counts);
+}
+
+/* Serves the server start() bound to port until SIGINT or SIGTERM (then
+ * resolves). Its first line, "listening on http://127.0.0.1:PORT/", is
+ * printed once the signals are handled, so that a script may signal it
+ * as soon as it reads the line; then a row at once and a row a second
+ * (serveRow's), its columns from counts() (requests, sessions, errors,
+ * failed logins), no row on stdout with quiet. SIGUSR2 prints one line
+ * of memory on stderr, with counts()'s sessions. Exits 1 once the
+ * process whose pid is parent is no longer its parent: Node cannot ask
+ * the kernel for a death signal, so it looks, five times a second. */
+function serve(port, counts, parent, quiet) {
+  const v8Snapshots = snapshotOnSignal();
   return new Promise((resolve) => {
-    let t = 1;
-    const rows = setInterval(() => {
-      probe.sample(t++, counts());
-    }, 1000);
+    let rows = null;
     const watch = setInterval(() => {
       if (process.ppid !== parent) process.exit(probe.EXIT_ERROR);
     }, 200);
@@ -328,9 +351,16 @@ function serve(counts, parent) {
     process.on('SIGUSR2', () => {
       const m = process.memoryUsage();
       probe.say(`SIGUSR2: heapUsed ${Math.floor(m.heapUsed / 1024)} KiB, rss `
-        + `${Math.floor(m.rss / 1024)} KiB, ${counts()[1]} sessions (started with node `
-        + '--heapsnapshot-signal=SIGUSR2, it writes a heap snapshot too)');
+        + `${Math.floor(m.rss / 1024)} KiB, ${counts()[1]} sessions`
+        + (v8Snapshots ? ' (and V8 writes a heap snapshot, as node was started with '
+          + '--heapsnapshot-signal=SIGUSR2)' : ''));
     });
+    process.stdout.write(`listening on http://127.0.0.1:${port}/\n`);
+    serveRow(0, counts(), quiet);
+    let t = 1;
+    rows = setInterval(() => {
+      serveRow(t++, counts(), quiet);
+    }, 1000);
   });
 }
 

@@ -78,16 +78,22 @@
  * the tool, apart from the lab as harness/hunt.c is).
  *
  * --serve runs the server alone until SIGINT or SIGTERM, for curl: its
- * first line is "listening on http://127.0.0.1:P/", then a row a second
- * (requests and errors as the server counts them); SIGUSR2 prints one
- * line of memory (and, with node --heapsnapshot-signal=SIGUSR2, V8 writes
- * a heap snapshot for DevTools' Comparison). It stops when its parent
- * goes, as the C lab does.
+ * first line is "listening on http://127.0.0.1:P/", then a row at once
+ * and a row a second, each one line on screen: what the server counts
+ * (requests it has handled, sessions in its table, errors it answered),
+ * then the probe's memory, "row 3: requests 30, sessions 6, errors 1 |
+ * Process: heapTotal ... MB". SIGUSR2 prints one line of memory and
+ * sessions on stderr (and, if node was started with
+ * --heapsnapshot-signal=SIGUSR2, V8 writes a heap snapshot for DevTools'
+ * Comparison, and the line says so). It stops when its parent goes, as
+ * the C lab does.
  *
  * Run it:  build/leaklab run 7 --node      or
  *          node labs/node/lab7-server.js --mode frequent --iterations 40
  */
+const fs = require('node:fs');
 const { randomBytes } = require('node:crypto');
+const { parseArgs } = require('node:util');
 const probe = require('./probe');
 const httpd = require('./httpd');         /* the server: httpd.c's */
 const loadgen = require('./loadgen');     /* the client: loadgen.c's load */
@@ -108,6 +114,18 @@ const own = {             /* the lab's flags */
   reveal: false,          /* --reveal: name the mystery's class */
   snapshots: null,        /* --snapshots: their directory, or none */
 };
+
+/* The whole-number flags' ranges, the C lab's: checked by onOption, and
+ * said by --help and by the one-line error. */
+const RANGES = {
+  requests: [1, 100000], ttl: [1, 100000], seed: [0, 2147483647],
+  port: [0, 65535], bad: [0, 1000],
+};
+
+/* "1 to 100000", for --help. */
+function span(name) {
+  return `${RANGES[name][0]} to ${RANGES[name][1]}`;
+}
 
 const lab = {
   number: 7,
@@ -145,23 +163,24 @@ const lab = {
   xLabel: 'batch of requests',
   compareColumns: ['heap_used_kib'],
   options: [
-    { name: 'requests', arg: 'N', help: 'requests per batch, one batch an iteration (default 10)' },
-    { name: 'ttl', arg: 'N', help: 'a session ends N batches after login, but in frequent (default 5)' },
-    { name: 'seed', arg: 'N', help: 'seeds the traffic, and the mystery (default 1)' },
-    { name: 'port', arg: 'N', help: 'the port on 127.0.0.1; 0 picks a free one (default 0)' },
+    { name: 'requests', arg: 'N', help: `requests per batch (an iteration), ${span('requests')} (default 10)` },
+    { name: 'ttl', arg: 'N', help: `sessions live N batches (${span('ttl')}), except in frequent (default 5)` },
+    { name: 'seed', arg: 'N', help: `seeds the traffic, and the mystery; ${span('seed')} (default 1)` },
+    { name: 'port', arg: 'N', help: `the port on 127.0.0.1, ${span('port')}; 0 picks a free one (default 0)` },
     { name: 'root', arg: 'DIR', help: 'GET /static/P serves DIR/P (default: no files)' },
-    { name: 'bad', arg: 'N', help: 'add N malformed requests to each batch (default 0)' },
-    { name: 'serve', arg: null, help: 'serve until Ctrl-C, with no client; a row a second' },
+    { name: 'bad', arg: 'N', help: `add N malformed requests to each batch, ${span('bad')} (default 0)` },
+    { name: 'serve', arg: null, help: 'serve until Ctrl-C, no client; a row a second: counts, memory' },
     { name: 'reveal', arg: null, help: 'mystery: say which leak --seed picks, and exit' },
-    { name: 'snapshots', arg: 'DIR', help: 'three heap snapshots into DIR, then compared by Delta and Size Delta' },
+    { name: 'snapshots', arg: 'DIR', help: 'three heap snapshots into DIR (which must exist), compared' },
   ],
-  /* Returns false for a value out of range, as the C lab's on_option. */
+  /* A whole-number flag out of its range exits 2 here, naming it, what
+   * was typed and the range, as lab.c says --iterations'; returns false
+   * for an empty DIR, as the C lab's on_option. */
   onOption(name, value) {
-    const ranges = { requests: [1, 100000], ttl: [1, 100000], seed: [0, 2147483647],
-      port: [0, 65535], bad: [0, 1000] };
-    if (ranges[name]) {
-      const [min, max] = ranges[name];
-      if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) return false;
+    if (RANGES[name]) {
+      const [min, max] = RANGES[name];
+      if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max)
+        probe.usage(`bad --${name} '${value}': want a whole number from ${min} to ${max}`);
       own[name] = Number(value);
       return true;
     }
@@ -175,7 +194,8 @@ const lab = {
   notes: 'An iteration is one batch of --requests requests over loopback; '
     + '--size is each\nsession\'s profile, an Array of numbers on V8\'s heap. '
     + '--port, --root, --bad and\n--serve are for driving it by hand '
-    + '(LESSONS.md, Lab 7).',
+    + '(LESSONS.md, Lab 7).\n--snapshots compares the three by Delta and '
+    + 'Size Delta, as DevTools does.',
 };
 
 /* ------------------------------------------------------------------------
@@ -226,6 +246,13 @@ const store = {
 function sessionNew(user) {
   let profile;
   try {
+    /* A number with a fraction (the + 0.5) makes V8 keep the elements as
+     * raw 8-byte doubles (a FixedDoubleArray), so a profile weighs 8
+     * bytes an element in any build of V8. A whole number would be a
+     * "small integer", kept tagged in the array: 8 bytes here too
+     * (measured: 1.00 byte per byte either way, in this Node), but 4 in
+     * a V8 built with pointer compression, as Chrome's and Electron's
+     * are, and a profile would weigh half its --size. */
     profile = new Array(Math.ceil(store.profileSize / 8)).fill(store.clock + 0.5);
   } catch (err) {
     if (err instanceof RangeError) return null;
@@ -275,7 +302,11 @@ function storeExpire() {
 }
 
 /* At shutdown, every mode but frequent empties its table, and hidden its
- * audit list: why a check at exit would find nothing held. */
+ * audit list: why a check at exit finds nothing of hidden's leak, which
+ * grew only while the server ran. It leaves `pending` alone: the
+ * sessions occasional's error path left there are its leak, which
+ * nothing empties, there as they are in C (where memcheck at exit calls
+ * them lost). */
 function storeFree() {
   if (store.leak === 'frequent') return;
   for (const s of sessions.values()) sessionEnd(s);
@@ -291,9 +322,11 @@ const ROUTE_PAGE = 16 << 10;     /* a pre-rendered page per route, bytes */
 
 /* once: builds the route table, 1024 pages of 16 KiB (strings of
  * one-byte characters, each a copy of one of 26 letters' Buffers: 16 MiB
- * on V8's heap, and nothing left over for the collector), as a framework
- * does at start-up. The caller keeps it at module level and nothing uses
- * it again: the lecture's module, required once and kept by the cache. */
+ * on V8's heap), as a framework does at start-up. The 26 Buffers (416
+ * KiB, outside the heap) are garbage once it returns, and V8 collects
+ * them; the table stays. The caller keeps it at module level and nothing
+ * uses it again: the lecture's module, required once and kept by the
+ * cache. */
 function buildRouteTable() {
   const letters = [];
   for (let c = 0; c < 26; c++) letters.push(Buffer.alloc(ROUTE_PAGE, 97 + c));
@@ -303,7 +336,11 @@ function buildRouteTable() {
   return table;
 }
 
-let routeTable = null;           /* once: kept for ever */
+/* once: the table, kept for ever. Nothing reads it again: what keeps it
+ * is this binding, a variable of the module's scope, which lives as long
+ * as any function of this file that can reach it does: main, until it
+ * returns, and the routes httpd.js holds while the server runs. */
+let routeTable = null;
 
 /* ------------------------------------------------------------------------
  * The routes: what the server does with a session
@@ -365,30 +402,62 @@ function onTick() {
 /* The lab's part, which httpd.js calls: the C lab's struct httpd_routes. */
 const routes = { login: handleLogin, session: handleSession, tick: onTick };
 
+/* ------------------------------------------------------------------------
+ * The rows, and the client's one way to run out
+ *
+ * The client is labs/node/loadgen.js, harness/loadgen.c's ported: main
+ * hands it what the load is (--requests, --bad, --seed, the right
+ * password) and outOfMemory; it sends a batch and checks every reply,
+ * and its counts are a batch's row. --serve has no client: its rows are
+ * the server's counts.
+ * --------------------------------------------------------------------- */
+
 /* --serve's row: requests and errors as the server counts them, the
  * sessions in its table, and no client to count failed logins. */
 function serverCounts() {
   return [store.clock, sessions.size, httpd.errors(), 0];
 }
 
-/* ------------------------------------------------------------------------
- * The load: labs/node/loadgen.js, harness/loadgen.c's client ported
- *
- * main hands it what the load is (--requests, --bad, --seed, the right
- * password) and what to say when the server runs out; it sends a batch
- * and checks every reply, and its counts are the row's.
- * --------------------------------------------------------------------- */
-
-/* The server answered what ("a login") with 503: exits 3, naming what
- * its table holds, as the C lab's out_of_memory. */
+/* The server answered what ("a login") with 503: exits 3, naming all it
+ * holds, as the C lab's out_of_memory: the sessions in its table, and
+ * those kept elsewhere, the attempts occasional left pending and hidden's
+ * audit list, with their profiles' bytes. */
 function outOfMemory(what) {
-  probe.wall(`the server is out of memory: ${what} got 503, with ${sessions.size} `
-    + `sessions (${probe.mib(store.held)} MiB) in its table`);
+  let held = store.held;                 /* the table and the audit list */
+  for (const s of pending.values()) held += s.profile.length * 8;
+  probe.wall(`the server is out of memory: ${what} got 503, holding ${sessions.size} `
+    + `sessions in its table, ${pending.size} failed logins left pending and `
+    + `${audit.length} ended sessions on the audit list (${probe.mib(held)} MiB of profiles)`);
 }
 
 /* ------------------------------------------------------------------------
  * main
  * --------------------------------------------------------------------- */
+
+/* --size as it was typed (its last use, as probe.parse reads it), for
+ * the message that refuses it: the flags that take a value are declared
+ * so that "-mmystery" or "--tsv x" is read as probe.parse read it. */
+function typedSize() {
+  const options = { mode: { type: 'string', short: 'm' },
+    iterations: { type: 'string', short: 'n' }, size: { type: 'string', short: 's' },
+    tsv: { type: 'string' } };
+  for (const o of lab.options) if (o.arg) options[o.name] = { type: 'string' };
+  const { tokens } = parseArgs({ args: process.argv.slice(2), options, strict: false,
+    allowPositionals: true, tokens: true });
+  return tokens.filter((t) => t.kind === 'option' && t.name === 'size').pop().value;
+}
+
+/* --snapshots DIR must be a directory that exists and that this process
+ * can write in: checked before the server starts, so that a bad DIR
+ * costs no run. Exits 1 with "DIR: why" if it is not. */
+function checkSnapshotDir(dir) {
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (err) {
+    probe.fail(dir, err);
+  }
+}
 
 async function main() {
   const a = probe.parse(lab, process.argv.slice(2));
@@ -400,7 +469,7 @@ async function main() {
   if (own.snapshots !== null && a.iterations < 3)
     probe.usage(`--snapshots takes three, after a warm-up and two equal loads: want --iterations 3 or more, not ${a.iterations}`);
   if (a.size > 512 << 20)
-    probe.usage(`bad --size '${a.size}': a session's profile is one Array, at most 512M`);
+    probe.usage(`bad --size '${typedSize()}': a session's profile is one Array, at most 512M`);
   const leak = mode === 'mystery' ? mysteryPick(own.seed) : mode;
   if (own.reveal) {
     process.stdout.write(`mystery with --seed ${own.seed} is ${leak}: the memory is `
@@ -408,6 +477,7 @@ async function main() {
     return probe.EXIT_DONE;
   }
   if (own.root !== null) httpd.root(own.root);
+  if (own.snapshots !== null) checkSnapshotDir(own.snapshots);
   store.leak = leak;
   store.profileSize = a.size;
   store.ttl = own.ttl * own.requests;
@@ -419,9 +489,7 @@ async function main() {
   if (leak === 'once') routeTable = buildRouteTable();
   const bound = await httpd.start(own.port, routes);
   if (own.serve) {
-    process.stdout.write(`listening on http://127.0.0.1:${bound}/\n`);
-    probe.sample(0, serverCounts());
-    await httpd.serve(serverCounts, parent);
+    await httpd.serve(bound, serverCounts, parent, a.quiet);
   } else {
     if (!a.quiet)
       process.stdout.write(`${mode}: ${a.iterations} batches of ${own.requests} requests `
@@ -446,7 +514,6 @@ async function main() {
   await httpd.stop();              /* nothing left to keep the process alive */
   storeFree();
   probe.finish();
-  void routeTable;                  /* once: never let go, on purpose */
   return probe.EXIT_DONE;
 }
 
