@@ -93,7 +93,6 @@
  */
 const fs = require('node:fs');
 const { randomBytes } = require('node:crypto');
-const { parseArgs } = require('node:util');
 const probe = require('./probe');
 const httpd = require('./httpd');         /* the server: httpd.c's */
 const loadgen = require('./loadgen');     /* the client: loadgen.c's load */
@@ -434,19 +433,6 @@ function outOfMemory(what) {
  * main
  * --------------------------------------------------------------------- */
 
-/* --size as it was typed (its last use, as probe.parse reads it), for
- * the message that refuses it: the flags that take a value are declared
- * so that "-mmystery" or "--tsv x" is read as probe.parse read it. */
-function typedSize() {
-  const options = { mode: { type: 'string', short: 'm' },
-    iterations: { type: 'string', short: 'n' }, size: { type: 'string', short: 's' },
-    tsv: { type: 'string' } };
-  for (const o of lab.options) if (o.arg) options[o.name] = { type: 'string' };
-  const { tokens } = parseArgs({ args: process.argv.slice(2), options, strict: false,
-    allowPositionals: true, tokens: true });
-  return tokens.filter((t) => t.kind === 'option' && t.name === 'size').pop().value;
-}
-
 /* --snapshots DIR must be a directory that exists and that this process
  * can write in: checked before the server starts, so that a bad DIR
  * costs no run. Exits 1 with "DIR: why" if it is not. */
@@ -469,7 +455,7 @@ async function main() {
   if (own.snapshots !== null && a.iterations < 3)
     probe.usage(`--snapshots takes three, after a warm-up and two equal loads: want --iterations 3 or more, not ${a.iterations}`);
   if (a.size > 512 << 20)
-    probe.usage(`bad --size '${typedSize()}': a session's profile is one Array, at most 512M`);
+    probe.usage(`bad --size '${a.sizeText}': a session's profile is one Array, at most 512M`);
   const leak = mode === 'mystery' ? mysteryPick(own.seed) : mode;
   if (own.reveal) {
     process.stdout.write(`mystery with --seed ${own.seed} is ${leak}: the memory is `

@@ -315,7 +315,7 @@ function parse(lab, argv) {
   const a = {
     mode: lab.modes[0], iterations: null, size: null,
     tsv: process.env.LEAKLAB_TSV || null, quiet: false, preset: first, maxHeap: null,
-    noCap: false, gc: Boolean(lab.gcBeforeRow), positional: [], own: {},
+    noCap: false, gc: Boolean(lab.gcBeforeRow), positional: [], own: {}, sizeText: null,
   };
   for (const t of tokens) {
     if (t.kind === 'positional') { a.positional.push(t.value); continue; }
@@ -334,6 +334,7 @@ function parse(lab, argv) {
       case 'size':
         if (lab.once) usage(`--size does not apply to ${progname}: it runs once over its input (see --help)`);
         a.size = parseSize(v);
+        a.sizeText = v;          /* as typed, for a lab's own message */
         if (!a.size) usage(`bad --size '${v}': want a size such as 64K, 1M or 2G`);
         break;
       case 'tsv': a.tsv = v; break;
@@ -358,6 +359,7 @@ function parse(lab, argv) {
   }
   a.iterationsGiven = a.iterations !== null;   /* before the default fills it */
   if (a.size === null) a.size = a.preset ? a.preset.size : lab.defaultSize;
+  if (a.sizeText === null) a.sizeText = formatSize(a.size);
   if (a.iterations === null) a.iterations = a.preset ? a.preset.iterations : lab.defaultIterations;
   if (a.maxHeap === null) a.maxHeap = a.preset ? a.preset.maxHeap : 0;
   const max = lab.maxPositional || 0;
