@@ -480,6 +480,10 @@ void httpd_serve(void (*counts)(int64_t extra[3]))
             continue;
         }
         counts(extra);
+        if (!probe_quiet())   /* the counts, then the probe ends the line */
+            printf("row %ld: requests %lld, sessions %lld, errors %lld | ", t,
+                   (long long)extra[0], (long long)extra[1],
+                   (long long)extra[2]);
         probe_sample(t++, extra);
     }
 }

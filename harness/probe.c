@@ -238,6 +238,11 @@ struct probe_reading probe_sample(long iter, const int64_t *extra)
     return r;
 }
 
+bool probe_quiet(void)
+{
+    return P.quiet;
+}
+
 void probe_finish(void)
 {
     if (P.tsv_fd >= 0)

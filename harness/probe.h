@@ -84,6 +84,9 @@ struct probe_reading probe_sample(long iter, const int64_t *extra);
 /* Reads memory without recording anything. */
 struct probe_reading probe_read(void);
 
+/* Whether probe_start() was told --quiet: nothing for a human on stdout. */
+bool probe_quiet(void);
+
 /* Closes the TSV. Safe to call when probe_start() opened none. */
 void probe_finish(void);
 

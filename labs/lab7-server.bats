@@ -19,12 +19,13 @@ SESSION_KIB=$(kib $SIZE)
 # The server alone: --serve, driven by curl
 # --------------------------------------------------------------------------
 
-# start_server [LAB ARGS...] - build/lab7 --serve in the background, on a
-# free port; returns once it has printed its URL. Sets URL and SERVER (its
-# pid). teardown stops it.
+# start_server [--loud] [LAB ARGS...] - build/lab7 --serve in the
+# background, on a free port, --quiet unless --loud; returns once it has
+# printed its URL. Sets URL and SERVER (its pid). teardown stops it.
 start_server() {
-    local out=$BATS_TEST_TMPDIR/serve.out
-    "$BUILD/lab7" --serve --port 0 --quiet "$@" >"$out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- &
+    local out=$BATS_TEST_TMPDIR/serve.out quiet=--quiet
+    [[ ${1:-} == --loud ]] && { quiet=""; shift; }
+    "$BUILD/lab7" --serve --port 0 ${quiet:+"$quiet"} "$@" >"$out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- &
     SERVER=$!
     wait_until grep -q '^listening on ' "$out"
     URL=$(sed -n '1s/^listening on \(http:[^ ]*\)$/\1/p' "$out")
@@ -75,6 +76,15 @@ login() {
     assert_equal "$(status -b "sid=$SID" -X POST "/logout")" 200
     assert_equal "$(status -b "sid=$SID" "/page")" 401
     assert_equal "$(status --data "user=ada&pass=guess" "/login")" 403
+}
+
+@test "--serve prints the server's requests, sessions and errors on each row after the first" {
+    start_server --loud
+    login ada
+    assert_equal "$(status "/nowhere")" 404
+    # Once both replies are counted, a row says so, beside the memory.
+    wait_until grep -Eq '^row [0-9]+: requests 2, sessions 1, errors 1 \| Process: heapTotal ' \
+        "$BATS_TEST_TMPDIR/serve.out"
 }
 
 @test "SIGTERM stops --serve, which exits 0" {
