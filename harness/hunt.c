@@ -566,14 +566,42 @@ static int run_tool(char **argv, char **env, const char *out_path,
     }
 }
 
+/* Does memcheck's log end with its report at exit: the HEAP SUMMARY and,
+ * after it, the ERROR SUMMARY, both written once the lab has exited? */
+static bool report_is_whole(const char *log_path)
+{
+    FILE *f = log_path ? fopen(log_path, "r") : NULL;
+    if (!f)
+        return false;
+    char buf[1024];
+    bool heap = false, errors = false;
+    while (fgets(buf, sizeof buf, f)) {
+        if (strstr(buf, "HEAP SUMMARY:"))
+            heap = true;
+        else if (heap && strstr(buf, "ERROR SUMMARY:"))
+            errors = true;
+    }
+    fclose(f);
+    return errors;
+}
+
 /* Checks how the tool's run ended: a lab that exits 2 passes its one line
  * on and exits 2; anything but 0 exits 1, naming the tool and pointing to
- * what it said. */
+ * what it said. One exception, seen about once in 150 hunts of lab 7 on
+ * a loaded machine: valgrind itself killed by a signal after its report
+ * at exit is whole (the lab had exited, every snapshot was written). The
+ * hunt says so in one line and goes on with what it has. */
 static void check_run(int status, const char *tool, const char *err_path,
                       const char *log_path)
 {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return;
+    if (WIFSIGNALED(status) && report_is_whole(log_path)) {
+        fprintf(stderr, "leaklab hunt: %s was killed by SIG%s after its "
+                "report at exit; the lab's records are whole, the hunt "
+                "goes on\n", tool, sigabbrev_np(WTERMSIG(status)));
+        return;
+    }
     char line[1024] = "";
     FILE *f = fopen(err_path, "r");
     if (f) {
@@ -596,8 +624,8 @@ static void check_run(int status, const char *tool, const char *err_path,
         give_up("the lab under %s exited %d%s%s%s", tool,
                 WEXITSTATUS(status), line[0] ? ": " : "", line,
                 log_path ? " (its report is kept in the hunt's .log)" : "");
-    give_up("the lab under %s was killed by SIG%s", tool,
-            sigabbrev_np(WTERMSIG(status)));
+    give_up("the lab under %s was killed by SIG%s%s%s", tool,
+            sigabbrev_np(WTERMSIG(status)), line[0] ? ": " : "", line);
 }
 
 /* ------------------------------------------------------------------------

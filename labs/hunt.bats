@@ -166,6 +166,38 @@ leak_rows() {
     [[ $stderr == "leaklab hunt: memcheck took 0 snapshots of lab7 fixed: too few to compare"* ]] || fail "$stderr"
 }
 
+# fake_valgrind WHEN - a valgrind first in PATH that dies by SIGSEGV,
+# "after" the real one has run and reported, or "before" it runs at all.
+fake_valgrind() {
+    local dir=$BATS_TEST_TMPDIR/fakebin real
+    real=$(command -v valgrind)
+    mkdir -p "$dir"
+    if [[ $1 == after ]]; then
+        printf '#!/bin/bash\n"%s" "$@"\nkill -SEGV $$\n' "$real" >"$dir/valgrind"
+    else
+        printf '#!/bin/bash\nkill -SEGV $$\n' >"$dir/valgrind"
+    fi
+    chmod +x "$dir/valgrind"
+    PATH=$dir:$PATH
+}
+
+@test "valgrind killed after its report at exit: the hunt says so and goes on" {
+    fake_valgrind after
+    run --separate-stderr "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 9 --size 64K
+    assert_success
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    assert_equal "$stderr" "leaklab hunt: valgrind was killed by SIGSEGV after its report at exit; the lab's records are whole, the hunt goes on"
+    assert_equal "$(first_leak "$BATS_TEST_TMPDIR/out/lab1/retain-hunt.tsv")" make_context
+}
+
+@test "valgrind killed before any report: the hunt fails and names the signal" {
+    fake_valgrind before
+    run --separate-stderr "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 9 --size 64K
+    assert_failure 1
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    [[ $stderr == "leaklab hunt: the lab under valgrind was killed by SIGSEGV"* ]] || fail "$stderr"
+}
+
 @test "bad arguments to hunt exit 2 with one line naming them" {
     assert_bad_argument "--at '5'" "$BUILD/leaklab" hunt 7 --at 5
     assert_bad_argument "--at '9,3'" "$BUILD/leaklab" hunt 7 --at 9,3
