@@ -73,16 +73,6 @@ assert_offheap_shape() {
     (( gap <= 4096 )) || fail "$1: rss - external moves by $gap KiB; external does not follow rss"
 }
 
-# tsv_columns FILE COLUMN... - the named columns of each row (plots/lib.sh).
-tsv_columns() {
-    local file=$1; shift
-    awk -F'\t' -v OFS='\t' -v want="$*" '
-        BEGIN { n = split(want, w, " ") }
-        /^#/ { next }
-        !hdr { for (i = 1; i <= NF; i++) col[$i] = i; hdr = 1; next }
-        { line = $col[w[1]]; for (i = 2; i <= n; i++) line = line OFS $col[w[i]]; print line }' "$file"
-}
-
 # lessons_row LAB MODE - "LAST KIB" from LESSONS.md's table of lab LAB:
 # the Node row of MODE, its last row and its rss per row in KiB.
 lessons_row() {

@@ -229,6 +229,17 @@ tsv_column() {
         { print $c }' "$1"
 }
 
+# tsv_columns FILE COLUMN... - the named columns of each data row, tab-
+# separated, in the order named: for comparing two runs row for row.
+tsv_columns() {
+    local file=$1; shift
+    awk -F'\t' -v OFS='\t' -v want="$*" '
+        BEGIN { n = split(want, w, " ") }
+        /^#/ { next }
+        !hdr { for (i = 1; i <= NF; i++) col[$i] = i; hdr = 1; next }
+        { line = $col[w[1]]; for (i = 2; i <= n; i++) line = line OFS $col[w[i]]; print line }' "$file"
+}
+
 # tsv_header FILE - the header row: the first line that is not a comment.
 tsv_header() {
     awk '!/^#/ { print; exit }' "$1"
@@ -571,3 +582,60 @@ last_iter() {
 wall_iteration() {
     sed -n 's/.*iteration \([0-9][0-9]*\).*/\1/p' <<<"$1" | head -n 1
 }
+
+# --------------------------------------------------------------------------
+# Lab 7's router, in C and in Node: --root, and nothing outside it
+# --------------------------------------------------------------------------
+
+SECRET="top secret: not for the web"
+
+# make_root - $BATS_TEST_TMPDIR/site/{root,secret.txt}: a root with two
+# files and three links, one inside and two leading out, and a secret
+# beside it. Sets ROOT.
+make_root() {
+    local site=$BATS_TEST_TMPDIR/site
+    ROOT=$site/root
+    mkdir -p "$ROOT/sub"
+    echo "$SECRET" >"$site/secret.txt"
+    echo "hello from the root" >"$ROOT/index.txt"
+    echo "inner page" >"$ROOT/sub/inner.txt"
+    ln -s sub/inner.txt "$ROOT/link-in"
+    ln -s ../secret.txt "$ROOT/link-out"
+    ln -s .. "$ROOT/up"
+    ln -s "$site/secret.txt" "$ROOT/abs-out"
+}
+
+# The ways out of --root a test of lab 7's router (C and Node) tries: ".."
+# as typed, encoded, doubled, cut by the seed's replace('..', ''), with
+# other separators, through make_root's links, and absolute.
+# shellcheck disable=SC2034  # used by lab7-server.bats and node-lab7.bats
+STATIC_ESCAPES=(
+    "/static/../secret.txt"
+    "/static/sub/../../secret.txt"
+    "/static/./../secret.txt"
+    "/static/%2e%2e/secret.txt"
+    "/static/%2E%2E/secret.txt"
+    "/static/.%2e/secret.txt"
+    "/static/..%2fsecret.txt"
+    "/static/%2e%2e%2fsecret.txt"
+    "/static/sub%2f..%2f..%2fsecret.txt"
+    "/static/%252e%252e/secret.txt"
+    "/static/%252e%252e%252fsecret.txt"
+    "/static/..../secret.txt"
+    "/static/....//secret.txt"
+    "/static/.../.../secret.txt"
+    "/static/..\\secret.txt"
+    "/static/..%5csecret.txt"
+    "/static/sub\\..\\..\\secret.txt"
+    "/static/..%5c..%5csecret.txt"
+    "/static//etc/passwd"
+    "/static/%2fetc%2fpasswd"
+    "/static/a%00/../../secret.txt"
+    "/static/index.txt%00/../../secret.txt"
+    "/static/link-out"
+    "/static/up/secret.txt"
+    "/static/up/root/../secret.txt"
+    "/static/abs-out"
+    "/static/sub/../link-out"
+    "/static/%2e%2e/root/index.txt"
+)
