@@ -6,7 +6,8 @@
  *                 [--timeout SEC] [--out DIR] [--quiet] [--node]
  *                 [-- LAB ARGS...]
  *   leaklab quiz N [--seed S] [--answer X | --show]     (quiz.c)
- *   leaklab hunt N [--mode M] [--snapshots K | --at I,J,...] ...  (hunt.c)
+ *   leaklab hunt N|PATH [--mode M] [--snapshots K | --at I,J,...] ...
+ *                                                          (hunt.c)
  *
  * It knows nothing about any lab in advance. It finds build/labN next to
  * itself and asks each one `labN --describe` for its title, its modes, the
@@ -129,7 +130,7 @@ static void print_help(void)
 "Usage: leaklab list\n"
 "       leaklab run N|PATH [OPTIONS] [-- LAB-ARGS...]\n"
 "       leaklab quiz N [--seed S] [--answer X | --show]\n"
-"       leaklab hunt N [OPTIONS] [-- LAB-ARGS...]  (see leaklab hunt --help)\n"
+"       leaklab hunt N|PATH [OPTIONS] [-- LAB-ARGS...]  (leaklab hunt --help)\n"
 "\n"
 "Runs build/labN under a memory cap and records each run in\n"
 "DIR/labN/MODE.tsv (memory per iteration), DIR/labN/MODE.meta (how it\n"
