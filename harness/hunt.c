@@ -1,9 +1,9 @@
 /*
  * hunt.c - leaklab hunt: the second seed's method, with real tools.
  *
- *   leaklab hunt N [--mode M] [--snapshots K | --at I,J,...] [--out DIR]
- *                  [--tool memcheck|heaptrack] [--timeout SEC] [--quiet]
- *                  [-- LAB ARGS...]
+ *   leaklab hunt N|PATH [--mode M] [--snapshots K | --at I,J,...]
+ *                  [--out DIR] [--tool memcheck|heaptrack]
+ *                  [--timeout SEC] [--quiet] [-- LAB ARGS...]
  *
  * The lecture 内存泄漏 ("Memory leaks") finds a leak by taking heap
  * snapshots at chosen moments and comparing them in DevTools, sorted by
@@ -33,6 +33,11 @@
  *      are sorted by Size Delta over the whole hunt; a site that grew in
  *      every interval is marked leak?. Memcheck's own report is kept in
  *      DIR/labN/M-hunt.log.
+ *
+ * Given a PATH instead of N (any argument with a '/', as `leaklab run`
+ * takes one, such as build/exercises/ex7-sessions), it hunts that
+ * program, which answers --describe as a lab does; its records go in
+ * DIR/NAME, NAME being the program's file name, where run puts them.
  *
  * With --tool heaptrack it records the same run with heaptrack instead,
  * and prints what heaptrack_print says of the sites in the project that
@@ -202,8 +207,10 @@ static long long vg_number(const char **p)
 
 /* What `leaklab hunt` was asked for. */
 struct hunt_options {
-    int number;                  /* N */
-    const char *which;           /* N as typed */
+    int number;                  /* N; for a PATH, its --describe's lab= */
+    const char *which;           /* N or PATH, as typed */
+    char name[NAME_MAX + 1];     /* "labN", or PATH's file name: what
+                                    messages call it, its records' folder */
     const char *mode;            /* --mode, or NULL for the showcase */
     long snapshots;              /* --snapshots */
     long at[MAX_SNAPS];          /* --at, increasing */
@@ -219,7 +226,7 @@ struct hunt_options {
 static void print_help(void)
 {
     printf(
-"Usage: leaklab hunt N [OPTIONS] [-- LAB-ARGS...]\n"
+"Usage: leaklab hunt N|PATH [OPTIONS] [-- LAB-ARGS...]\n"
 "\n"
 "Runs build/labN under Valgrind memcheck, takes heap snapshots at chosen\n"
 "iterations (leak_check and xtmemory, through the probe), and compares\n"
@@ -229,6 +236,10 @@ static void print_help(void)
 "allocation's stack in the project's own source. Sorted by Size Delta;\n"
 "a site that grew in every interval is marked leak?. Printed, and\n"
 "written to DIR/labN/MODE-hunt.tsv (memcheck's report: MODE-hunt.log).\n"
+"A PATH (any argument with a '/') hunts that program instead, as run\n"
+"runs one, with records in DIR/NAME, NAME its file name. An exercise,\n"
+"which samples once per 1000 requests (--at names those rows):\n"
+"  leaklab hunt build/exercises/ex7-sessions --at 1,2,3 -- REQUESTS REPLIES\n"
 "\n"
 "Options:\n"
 "  -m, --mode MODE        the mode to hunt (default: the lab's showcase)\n"
@@ -370,7 +381,8 @@ static bool parse_options(int argc, char **argv, struct hunt_options *o)
         }
     }
     if (optind >= nours)
-        usage_error("hunt needs a lab number (see leaklab list)");
+        usage_error("hunt needs a lab number or a program's path (see "
+                    "leaklab list)");
     o->which = argv[optind++];
     if (optind < nours)
         usage_error("unexpected argument '%s' (lab arguments go after --)",
@@ -378,9 +390,15 @@ static bool parse_options(int argc, char **argv, struct hunt_options *o)
     long n;
     const char *digits = strncmp(o->which, "lab", 3) == 0 ? o->which + 3
                                                           : o->which;
-    if (!parse_long(digits, 0, 9999, &n))
-        usage_error("unknown lab '%s': want a number such as 7", o->which);
-    o->number = (int)n;
+    if (strchr(o->which, '/')) {             /* a PATH, as run takes one */
+        o->number = -1;
+    } else if (parse_long(digits, 0, 9999, &n)) {
+        o->number = (int)n;
+        snprintf(o->name, sizeof o->name, "lab%d", o->number);
+    } else {
+        usage_error("unknown lab '%s': want a number such as 7, or a "
+                    "program's path", o->which);
+    }
     if (o->nat && snapshots_given)
         usage_error("--at and --snapshots both say when: give one");
     refuse_owned(o->lab_args, o->nlab_args);
@@ -393,10 +411,11 @@ static bool parse_options(int argc, char **argv, struct hunt_options *o)
 
 /* The fields of labN --describe the hunt needs. */
 struct lab_facts {
-    char path[PATH_MAX];          /* build/labN */
+    char path[PATH_MAX];          /* build/labN, or the PATH given */
     char root[PATH_MAX];          /* the project: holds harness/lab.h */
     char line[16384];             /* the --describe line; the fields: */
     const char *title, *modes, *showcase, *sanitizer;
+    const char *lab;              /* its lab=, or NULL */
 };
 
 /* The value of key in a --describe line split in place, or NULL. */
@@ -445,6 +464,7 @@ static void describe(struct lab_facts *L)
     L->modes = field(L->line, "modes");
     L->showcase = field(L->line, "showcase");
     L->sanitizer = field(L->line, "sanitizer");
+    L->lab = field(L->line, "lab");
     if (!L->title || !L->modes)
         give_up("%s --describe: no answer the hunt can use", L->path);
     for (char *t = L->line; (t = strchr(t, '\t')) != NULL; )
@@ -462,11 +482,13 @@ static bool has_mode(const char *modes, const char *mode)
     return false;
 }
 
-/* Finds build/labN beside this program and the project above it (the
+/* Finds build/labN beside this program (or checks the PATH given, as
+ * `leaklab run PATH` does: exit 2 if it is not a program), and the
+ * project above this program (the
  * nearest folder holding harness/lab.h; "" if none: then every frame
  * with a source file counts as the project's). Exits 2 for a lab not
  * built. */
-static void find_lab(const struct hunt_options *o, struct lab_facts *L)
+static void find_lab(struct hunt_options *o, struct lab_facts *L)
 {
     char dir[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
@@ -474,12 +496,17 @@ static void find_lab(const struct hunt_options *o, struct lab_facts *L)
         fail("/proc/self/exe");
     dir[n] = '\0';
     *strrchr(dir, '/') = '\0';
-    char name[32];
-    snprintf(name, sizeof name, "lab%d", o->number);
-    join(L->path, sizeof L->path, dir, name);
-    if (access(L->path, X_OK) != 0)
-        usage_error("unknown lab '%s': %s is not built (see leaklab list)",
-                    o->which, L->path);
+    if (o->number < 0) {
+        char why[PATH_MAX * 2];
+        if (!program_path(o->which, L->path, sizeof L->path, o->name,
+                          sizeof o->name, why, sizeof why))
+            usage_error("%s", why);
+    } else {
+        join(L->path, sizeof L->path, dir, o->name);
+        if (access(L->path, X_OK) != 0)
+            usage_error("unknown lab '%s': %s is not built (see leaklab "
+                        "list)", o->which, L->path);
+    }
     L->root[0] = '\0';
     for (char *slash; (slash = strrchr(dir, '/')) != NULL; *slash = '\0') {
         char probe[PATH_MAX + 32];
@@ -1107,11 +1134,11 @@ static const char *verdict(char *buf, size_t len)
 /* Prints the table a person reads: the SHOWN_SITES first sites, with
  * Size Delta and Delta for each interval (DevTools' two sort keys), the
  * bytes at the last snapshot, and memcheck's kind for them. */
-static void print_table(const char *title, const char *mode, int number,
-                        bool spread)
+static void print_table(const char *title, const char *mode,
+                        const char *lab, bool spread)
 {
-    printf("lab%d %s: %s\nmemcheck snapshots after iterations", number,
-           mode, title);
+    printf("%s %s: %s\nmemcheck snapshots after iterations", lab, mode,
+           title);
     for (int k = 0; k < nsnap; k++)
         printf("%s %ld", k == 0 ? "" : k == nsnap - 1 ? " and" : ",",
                snap_at[k]);
@@ -1254,16 +1281,14 @@ static void copy_file(const char *from, const char *to)
  * The records' directory, its lock, and our scratch
  * --------------------------------------------------------------------- */
 
-/* Makes DIR and DIR/labN, takes DIR/labN/.lock as `leaklab run` does
- * (for the rest of our life), and puts DIR/labN in dir. Exits 1 if
- * another runner holds it. */
+/* Makes DIR and DIR/labN (DIR/NAME for a PATH), takes its .lock as
+ * `leaklab run` does (for the rest of our life), and puts it in dir.
+ * Exits 1 if another runner holds it. */
 static void lock_out(const struct hunt_options *o, char *dir, size_t len)
 {
-    char name[32];
-    snprintf(name, sizeof name, "lab%d", o->number);
     if (mkdir(o->out, 0755) < 0 && errno != EEXIST)
         fail(o->out);
-    join(dir, len, o->out, name);
+    join(dir, len, o->out, o->name);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         fail(dir);
     char lock[PATH_MAX];
@@ -1394,10 +1419,11 @@ static int hunt_memcheck(const struct lab_facts *L,
 
     markers(log);
     if (nsnap < 2)
-        give_up("memcheck took %d snapshot%s of lab%d %s: too few to "
+        give_up("memcheck took %d snapshot%s of %s %s: too few to "
                 "compare (does --at name iterations the lab runs? "
-                "--iterations is the lab's, after --)", nsnap,
-                nsnap == 1 ? "" : "s", o->number, mode);
+                "--iterations is the lab's, after --; a program that "
+                "runs once over its input needs --at)", nsnap,
+                nsnap == 1 ? "" : "s", o->name, mode);
     int found = read_memcheck_log(log, snap_at, nsnap);
     for (int k = 0; k < nsnap; k++) {
         char xt[PATH_MAX], name[64];
@@ -1419,8 +1445,8 @@ static int hunt_memcheck(const struct lab_facts *L,
     write_tsv(tsv, L, o, mode);
     copy_file(log, kept);
     if (!o->quiet)
-        print_table(L->title, mode, o->number, o->nat == 0);
-    printf("lab%d %s: %s\n", o->number, mode, verdict(line, sizeof line));
+        print_table(L->title, mode, o->name, o->nat == 0);
+    printf("%s %s: %s\n", o->name, mode, verdict(line, sizeof line));
     if (!o->quiet) {
         char a[32], b[32], c[32], d[32];
         printf("memcheck at exit: definitely lost %s, indirectly lost %s, "
@@ -1536,8 +1562,8 @@ static int hunt_heaptrack(const struct lab_facts *L,
         if (peak[i].fn[0])
             top = &peak[i];
     if (!o->quiet) {
-        printf("lab%d %s under heaptrack: the sites in the project, as "
-               "heaptrack_print names them\n", o->number, mode);
+        printf("%s %s under heaptrack: the sites in the project, as "
+               "heaptrack_print names them\n", o->name, mode);
         for (int i = 0; i < np; i++)
             if (peak[i].fn[0])
                 printf("  peak:  %s %s (%s)\n", peak[i].head, peak[i].fn,
@@ -1547,8 +1573,8 @@ static int hunt_heaptrack(const struct lab_facts *L,
                 printf("  exit:  %s %s (%s)\n", leaks[i].head, leaks[i].fn,
                        leaks[i].where);
     }
-    printf("lab%d %s: heaptrack's largest peak in the project is %s%s%s%s\n",
-           o->number, mode, top ? top->fn : "(none)", top ? " (" : "",
+    printf("%s %s: heaptrack's largest peak in the project is %s%s%s%s\n",
+           o->name, mode, top ? top->fn : "(none)", top ? " (" : "",
            top ? top->where : "", top ? ")" : "");
     if (!o->quiet)
         printf("records: %s (heaptrack_print's whole report)\n", kept);
@@ -1572,6 +1598,12 @@ int hunt_main(int argc, char **argv)
     static struct lab_facts L;
     find_lab(&o, &L);
     describe(&L);
+    long n;
+    if (o.number < 0 && !(L.lab && parse_long(L.lab, 0, 9999, &n)))
+        give_up("%s --describe: lab=%s; expected a lab number", L.path,
+                L.lab ? L.lab : "(none)");
+    if (o.number < 0)
+        o.number = (int)n;            /* a PATH's lab=, as run reads it */
     project_root = L.root;
     const char *mode = o.mode ? o.mode : L.showcase ? L.showcase : L.modes;
     char first[128];
@@ -1580,8 +1612,8 @@ int hunt_main(int argc, char **argv)
         mode = first;
     }
     if (strlen(mode) > 64 || strchr(mode, '/') || !has_mode(L.modes, mode))
-        usage_error("unknown mode '%s' for lab%d: want one of %s", mode,
-                    o.number, L.modes);
+        usage_error("unknown mode '%s' for %s: want one of %s", mode,
+                    o.name, L.modes);
     if (L.sanitizer && strcmp(L.sanitizer, "none") != 0)
         usage_error("%s is built with a sanitizer (%s), which %s cannot "
                     "run: hunt with the plain build", L.path, L.sanitizer,

@@ -582,3 +582,34 @@ void lab_parse(const struct lab_info *lab, int argc, char **argv,
     refuse_tsv_on_input(lab, out, !tsv_given);
     cap_bare_run(no_cap);
 }
+
+/* ------------------------------------------------------------------------
+ * A program by its path (leaklab run PATH, leaklab hunt PATH)
+ * --------------------------------------------------------------------- */
+
+bool program_path(const char *which, char *path, size_t plen, char *name,
+                  size_t nlen, char *why, size_t wlen)
+{
+    const char *slash = strrchr(which, '/');
+    const char *base = slash ? slash + 1 : which;
+    struct stat st;
+    if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+        snprintf(why, wlen, "'%s' names a directory, not a program", which);
+        return false;
+    }
+    if ((size_t)snprintf(path, plen, "%s", which) >= plen ||
+        (size_t)snprintf(name, nlen, "%s", base) >= nlen) {
+        snprintf(why, wlen, "path too long: '%s'", which);
+        return false;
+    }
+    if (stat(path, &st) != 0) {
+        snprintf(why, wlen, "'%s': %s", which, strerror(errno));
+        return false;
+    }
+    if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
+        snprintf(why, wlen, "'%s' is not a program: not an executable file",
+                 which);
+        return false;
+    }
+    return true;
+}

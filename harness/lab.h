@@ -199,6 +199,14 @@ const char *lab_progname(void);
  * needs, without the NUL, as snprintf does: a return >= len means cut. */
 size_t record_escape(char *dst, size_t len, const char *src);
 
+/* A program given by its path, as `leaklab run` and `leaklab hunt` take
+ * one instead of a lab number: any argument with a '/' in it. Checks
+ * that which names an executable file, copies it to path and its file
+ * name (its records' folder) to name. Returns false, with a one-line
+ * reason naming which in why, if it does not or does not fit. */
+bool program_path(const char *which, char *path, size_t plen, char *name,
+                  size_t nlen, char *why, size_t wlen);
+
 /* Resident set size, in bytes, from an open /proc/PID/statm (pread at
  * offset 0, so the same fd serves every reading). Returns 0 if it cannot
  * be read: the process is gone. Shared by the probe and the runner's

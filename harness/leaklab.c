@@ -6,7 +6,8 @@
  *                 [--timeout SEC] [--out DIR] [--quiet] [--node]
  *                 [-- LAB ARGS...]
  *   leaklab quiz N [--seed S] [--answer X | --show]     (quiz.c)
- *   leaklab hunt N [--mode M] [--snapshots K | --at I,J,...] ...  (hunt.c)
+ *   leaklab hunt N|PATH [--mode M] [--snapshots K | --at I,J,...] ...
+ *                                                          (hunt.c)
  *
  * It knows nothing about any lab in advance. It finds build/labN next to
  * itself and asks each one `labN --describe` for its title, its modes, the
@@ -129,7 +130,7 @@ static void print_help(void)
 "Usage: leaklab list\n"
 "       leaklab run N|PATH [OPTIONS] [-- LAB-ARGS...]\n"
 "       leaklab quiz N [--seed S] [--answer X | --show]\n"
-"       leaklab hunt N [OPTIONS] [-- LAB-ARGS...]  (see leaklab hunt --help)\n"
+"       leaklab hunt N|PATH [OPTIONS] [-- LAB-ARGS...]  (leaklab hunt --help)\n"
 "\n"
 "Runs build/labN under a memory cap and records each run in\n"
 "DIR/labN/MODE.tsv (memory per iteration), DIR/labN/MODE.meta (how it\n"
@@ -1577,19 +1578,10 @@ static int cmd_run(int argc, char **argv)
     char path[PATH_MAX + 16], name[NAME_MAX + 1];
     if (strchr(o.which, '/')) {
         /* A program by its path: records under its file name. */
-        const char *base = strrchr(o.which, '/') + 1;
-        struct stat st;
-        if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-            usage_error("'%s' names a directory, not a program", o.which);
-        if ((size_t)snprintf(path, sizeof path, "%s", o.which) >=
-            sizeof path)
-            usage_error("path too long: '%s'", o.which);
-        if (stat(path, &st) != 0)
-            usage_error("'%s': %s", o.which, strerror(errno));
-        if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
-            usage_error("'%s' is not a program: not an executable file",
-                        o.which);
-        snprintf(name, sizeof name, "%s", base);
+        char why[PATH_MAX * 2];
+        if (!program_path(o.which, path, sizeof path, name, sizeof name,
+                          why, sizeof why))
+            usage_error("%s", why);
         o.number = -1;
     } else if (o.node) {
         char bin[PATH_MAX];

@@ -214,6 +214,39 @@ fake_valgrind() {
 }
 
 # --------------------------------------------------------------------------
+# A program by its path: an exercise, as `leaklab run PATH` takes one
+# --------------------------------------------------------------------------
+
+# sessions_requests FILE - 2000 requests for exercise 7: a login, then its
+# logout, 1000 times over (a row per 1000 requests: rows 1 and 2).
+sessions_requests() {
+    awk 'BEGIN { for (i = 1; i <= 1000; i++)
+                     printf "login u%d open-sesame\nlogout %d\n", i % 50, i }' >"$1"
+}
+
+@test "hunt PATH: exercise 7's leak is audit_keep, recorded under OUT/ex7-sessions" {
+    local out=$BATS_TEST_TMPDIR/out req=$BATS_TEST_TMPDIR/requests
+    sessions_requests "$req"
+    run "$BUILD/leaklab" hunt "$BUILD/exercises/ex7-sessions" --at 0,1,2 --out "$out" -- \
+        "$req" "$BATS_TEST_TMPDIR/replies"
+    assert_success
+    assert_line --regexp '^ex7-sessions serve: leak\? audit_keep \(labs/exercises/ex7-sessions\.c:[0-9]+\) grew in every interval'
+    local tsv=$out/ex7-sessions/serve-hunt.tsv
+    assert_equal "$(first_leak "$tsv")" audit_keep
+    assert_equal "$(hunt_comment "$tsv" top_site)" audit_keep
+    assert_equal "$(hunt_comment "$tsv" at)" 0,1,2
+    [[ -s $out/ex7-sessions/serve-hunt.log ]] || fail "no serve-hunt.log"
+    [[ ! -e $out/lab7 ]] || fail "records went to $out/lab7"
+}
+
+@test "hunt PATH that is not an executable file exits 2 with one line naming it" {
+    local plain=$BATS_TEST_TMPDIR/not-a-program
+    printf 'hello\n' >"$plain"
+    assert_bad_argument "'$plain' is not a program" "$BUILD/leaklab" hunt "$plain"
+    assert_bad_argument "'$BATS_TEST_TMPDIR/nosuch'" "$BUILD/leaklab" hunt "$BATS_TEST_TMPDIR/nosuch"
+}
+
+# --------------------------------------------------------------------------
 # The runner's memwatch-style signal: leak_suspected_at
 # --------------------------------------------------------------------------
 
