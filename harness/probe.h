@@ -17,8 +17,11 @@
  * nothing else.
  *
  *   - Each row (at most 512 bytes) goes out in one write(2) to a file
- *     opened with O_APPEND, so a SIGKILL lands before or after a row, not
- *     inside it, and rows already written stay.
+ *     opened with O_APPEND, so rows already written stay, and a kill lands
+ *     between two rows, with one exception: Linux stops a write to a file
+ *     between two pages when SIGKILL arrives, so a row that straddles a
+ *     page boundary can be cut there. The runner cuts such a last row off
+ *     when its lab dies by a signal (leaklab.c, cut_partial_row).
  *   - A file that cannot take a whole row (RLIMIT_FSIZE, a full disk, a
  *     quota) takes part of it: write(2) comes back short. The probe writes
  *     the rest once more (should that succeed, the row is whole and the

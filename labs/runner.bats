@@ -63,6 +63,24 @@ GOOD=(lab=7 title=fake modes=a cap_kind.a=kill cap.a=16M caption.a=c expect.a=ki
 # Lab arguments
 # --------------------------------------------------------------------------
 
+@test "a lab killed in the middle of a row leaves the runner's TSV at its last whole row" {
+    local lab=$BATS_TEST_TMPDIR/cut-lab tsv=$BATS_TEST_TMPDIR/out/cut-lab/retain.tsv
+    # A lab that is lab 1 to --describe, then writes a header, a row and
+    # half a row, and dies by SIGKILL: what a page boundary can do.
+    cat >"$lab" <<EOF
+#!/bin/bash
+case " \$* " in *" --describe "*) exec "$BUILD/lab1" --describe ;; esac
+printf 'iter\\tt_ms\\trss_kib\\n0\\t0.100\\t1768\\n1\\t0.4' >"\$LEAKLAB_TSV"
+kill -KILL \$\$
+EOF
+    chmod +x "$lab"
+    run "$BUILD/leaklab" run "$lab" --mode retain --quiet --out "$BATS_TEST_TMPDIR/out"
+    assert_failure 1                    # retain expects to finish
+    assert_meta "${tsv%.tsv}.meta" signal_name SIGKILL
+    assert_equal "$(cat "$tsv")" "$(printf 'iter\tt_ms\trss_kib\n0\t0.100\t1768')"
+    [[ $(tail -c 1 "$tsv" | od -An -c | tr -d ' ') == '\n' ]] || fail "$tsv does not end with its last whole row"
+}
+
 @test "a lab argument may not set what the runner sets, in any spelling" {
     local bad
     for bad in --mode --mode=retain --mo -m -mretain -qn5 --tsv --tsv=x --t \

@@ -36,8 +36,10 @@
  *   array_buffers_kib  .arrayBuffers: the ArrayBuffer part of external
  *
  * then the lab's own columns. Every row goes out in one write(2) to a
- * file opened O_APPEND, as in C: a SIGKILL, or V8's abort, lands between
- * two rows, never inside one. A row the disk cuts short is cut off again
+ * file opened O_APPEND, as in C: V8's abort lands between two rows, and
+ * so does a SIGKILL, unless the row straddles a page boundary (Linux stops
+ * a file write between pages for SIGKILL; the runner cuts such a last row
+ * off, see harness/probe.h). A row the disk cuts short is cut off again
  * (ftruncate to the last whole row) and the twin exits 1 naming the file.
  *
  * Exit codes, the suite's: 0 done, 1 a runtime error (a path and why),
