@@ -612,6 +612,32 @@ static bool report_is_whole(const char *log_path)
     return errors;
 }
 
+/* Copies the file at from to to (through a temporary and a rename).
+ * Exits 1 if it cannot. */
+static void copy_file(const char *from, const char *to)
+{
+    char tmp[PATH_MAX + 32], buf[65536];
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", to, (int)getpid());
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        fail(from);
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0)
+        fail(tmp);
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n)
+            break;
+    int bad = n != 0;
+    close(in);
+    if (close(out) != 0 || bad || rename(tmp, to) != 0) {
+        int err = errno ? errno : EIO;
+        unlink(tmp);
+        errno = err;
+        fail(to);
+    }
+}
+
 /* Checks how the tool's run ended: a lab that exits 2 passes its one line
  * on and exits 2; anything but 0 exits 1, naming the tool and pointing to
  * what it said. One exception, seen about once in 150 hunts of lab 7 on
@@ -619,7 +645,7 @@ static bool report_is_whole(const char *log_path)
  * at exit is whole (the lab had exited, every snapshot was written). The
  * hunt says so in one line and goes on with what it has. */
 static void check_run(int status, const char *tool, const char *err_path,
-                      const char *log_path)
+                      const char *log_path, const char *kept_path)
 {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return;
@@ -647,12 +673,17 @@ static void check_run(int status, const char *tool, const char *err_path,
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
         give_up("%s is missing: make deps installs it", tool);
+    char kept[PATH_MAX + 32] = "";
+    if (log_path && kept_path && access(log_path, R_OK) == 0) {
+        copy_file(log_path, kept_path);  /* what the tool said, to read */
+        snprintf(kept, sizeof kept, " (its report: %s)", kept_path);
+    }
     if (WIFEXITED(status))
         give_up("the lab under %s exited %d%s%s%s", tool,
-                WEXITSTATUS(status), line[0] ? ": " : "", line,
-                log_path ? " (its report is kept in the hunt's .log)" : "");
-    give_up("the lab under %s was killed by SIG%s%s%s", tool,
-            sigabbrev_np(WTERMSIG(status)), line[0] ? ": " : "", line);
+                WEXITSTATUS(status), line[0] ? ": " : "", line, kept);
+    give_up("the lab under %s was killed by SIG%s%s%s%s", tool,
+            sigabbrev_np(WTERMSIG(status)), line[0] ? ": " : "", line,
+            kept);
 }
 
 /* ------------------------------------------------------------------------
@@ -1251,32 +1282,6 @@ static void write_tsv(const char *path, const struct lab_facts *L,
     }
 }
 
-/* Copies the file at from to to (through a temporary and a rename).
- * Exits 1 if it cannot. */
-static void copy_file(const char *from, const char *to)
-{
-    char tmp[PATH_MAX + 32], buf[65536];
-    snprintf(tmp, sizeof tmp, "%s.%d.tmp", to, (int)getpid());
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        fail(from);
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0)
-        fail(tmp);
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        if (write(out, buf, (size_t)n) != n)
-            break;
-    int bad = n != 0;
-    close(in);
-    if (close(out) != 0 || bad || rename(tmp, to) != 0) {
-        int err = errno ? errno : EIO;
-        unlink(tmp);
-        errno = err;
-        fail(to);
-    }
-}
-
 /* ------------------------------------------------------------------------
  * The records' directory, its lock, and our scratch
  * --------------------------------------------------------------------- */
@@ -1403,9 +1408,16 @@ static int hunt_memcheck(const struct lab_facts *L,
     snprintf(log_opt, sizeof log_opt, "--log-file=%s", log);
     snprintf(xt_opt, sizeof xt_opt, "--xtree-memory-file=%s", xtfile);
     snprintf(fullpath, sizeof fullpath, "--fullpath-after=%s/", L->root);
+    /* --show-below-main=yes keeps every stack whole down to _start. It
+     * is not for the reader: without it Valgrind 3.19 trims each stack
+     * at main, and the trimming can go wrong for a thread's short stack
+     * (lab 7's server thread) once it has seen a deep main. It then reads
+     * before the stack, and xtmemory recurses until Valgrind's own stack
+     * runs out: a SIGSEGV in about 1 hunt of lab 7 in 250. */
     char *prefix[] = {"valgrind", "--tool=memcheck", "--leak-check=summary",
                       "--xtree-memory=full", xt_opt, "--num-callers=40",
-                      log_opt, L->root[0] ? fullpath : "--fullpath-after="};
+                      "--show-below-main=yes", log_opt,
+                      L->root[0] ? fullpath : "--fullpath-after="};
     char **argv = lab_argv(prefix, sizeof prefix / sizeof prefix[0], L, o,
                            mode);
     char monitor[PATH_MAX + 128], at[MAX_SNAPS * 12 + 32];
@@ -1413,9 +1425,12 @@ static int hunt_memcheck(const struct lab_facts *L,
              "reachable any\nxtmemory %s/xt-{iter}.ms", tmp_dir);
     env_at(o, at, sizeof at);
     char *env[] = {monitor, at, NULL};
+    char kept[PATH_MAX], name[256], line[1024];
+    snprintf(name, sizeof name, "%s-hunt.log", mode);
+    join(kept, sizeof kept, dir, name);
     int status = run_tool(argv, env, NULL, err, o->timeout_s);
     free(argv);
-    check_run(status, "valgrind", err, log);
+    check_run(status, "valgrind", err, log, kept);
 
     markers(log);
     if (nsnap < 2)
@@ -1426,9 +1441,9 @@ static int hunt_memcheck(const struct lab_facts *L,
                 nsnap == 1 ? "" : "s", o->name, mode);
     int found = read_memcheck_log(log, snap_at, nsnap);
     for (int k = 0; k < nsnap; k++) {
-        char xt[PATH_MAX], name[64];
-        snprintf(name, sizeof name, "xt-%ld.ms", snap_at[k]);
-        join(xt, sizeof xt, tmp_dir, name);
+        char xt[PATH_MAX], xt_name[64];
+        snprintf(xt_name, sizeof xt_name, "xt-%ld.ms", snap_at[k]);
+        join(xt, sizeof xt, tmp_dir, xt_name);
         if (!read_xtree(xt, k))
             give_up("memcheck wrote no xtmemory report at iteration %ld",
                     snap_at[k]);
@@ -1437,11 +1452,9 @@ static int hunt_memcheck(const struct lab_facts *L,
         give_up("memcheck's log has %d of its %d snapshots", found, nsnap);
     compare();
 
-    char tsv[PATH_MAX], kept[PATH_MAX], name[256], line[1024];
+    char tsv[PATH_MAX];
     snprintf(name, sizeof name, "%s-hunt.tsv", mode);
     join(tsv, sizeof tsv, dir, name);
-    snprintf(name, sizeof name, "%s-hunt.log", mode);
-    join(kept, sizeof kept, dir, name);
     write_tsv(tsv, L, o, mode);
     copy_file(log, kept);
     if (!o->quiet)
@@ -1537,7 +1550,7 @@ static int hunt_heaptrack(const struct lab_facts *L,
     char *env[] = {NULL};
     int status = run_tool(argv, env, NULL, err, o->timeout_s);
     free(argv);
-    check_run(status, "heaptrack", err, NULL);
+    check_run(status, "heaptrack", err, NULL, NULL);
     char file[PATH_MAX + 8];
     struct stat st;
     snprintf(file, sizeof file, "%s.zst", data);
@@ -1548,7 +1561,7 @@ static int hunt_heaptrack(const struct lab_facts *L,
                           "--print-allocators", "0", "--print-temporary",
                           "0", "--peak-limit", "10", NULL};
     status = run_tool(print_argv, env, printed, err, o->timeout_s);
-    check_run(status, "heaptrack_print", err, NULL);
+    check_run(status, "heaptrack_print", err, NULL, NULL);
 
     char kept[PATH_MAX], name[256];
     snprintf(name, sizeof name, "%s-heaptrack.txt", mode);

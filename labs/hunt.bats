@@ -166,17 +166,31 @@ leak_rows() {
     [[ $stderr == "leaklab hunt: memcheck took 0 snapshots of lab7 fixed: too few to compare"* ]] || fail "$stderr"
 }
 
-# fake_valgrind WHEN - a valgrind first in PATH that dies by SIGSEGV,
-# "after" the real one has run and reported, or "before" it runs at all.
+# fake_valgrind WHEN - a valgrind first in PATH around the real one. It
+# dies by SIGSEGV "after" the real one has run and reported, "before" it
+# runs at all, or "midway": its log cut after the first snapshot's leak
+# summary, where Valgrind 3.19 died in lab 7's hunts. "exit" exits 1
+# after the real one. "args" dies of nothing: it writes its arguments,
+# one a line, to $BATS_TEST_TMPDIR/args.
 fake_valgrind() {
-    local dir=$BATS_TEST_TMPDIR/fakebin real
-    real=$(command -v valgrind)
+    local dir=$BATS_TEST_TMPDIR/fakebin
     mkdir -p "$dir"
-    if [[ $1 == after ]]; then
-        printf '#!/bin/bash\n"%s" "$@"\nkill -SEGV $$\n' "$real" >"$dir/valgrind"
-    else
-        printf '#!/bin/bash\nkill -SEGV $$\n' >"$dir/valgrind"
-    fi
+    {
+        printf '#!/bin/bash\nreal=%q when=%q args=%q\n' "$(command -v valgrind)" "$1" "$BATS_TEST_TMPDIR/args"
+        cat <<'FAKE'
+case $when in
+    before) kill -SEGV $$ ;;
+    args) printf '%s\n' "$@" >"$args"; exec "$real" "$@" ;;
+esac
+"$real" "$@"
+[[ $when != exit ]] || exit 1
+if [[ $when == midway ]]; then
+    for arg; do [[ $arg == --log-file=* ]] && log=${arg#--log-file=}; done
+    sed -i '/LEAK SUMMARY:/,$ { /LEAK SUMMARY:/b; /suppressed:/q; }' "$log"
+fi
+kill -SEGV $$
+FAKE
+    } >"$dir/valgrind"
     chmod +x "$dir/valgrind"
     PATH=$dir:$PATH
 }
@@ -190,12 +204,45 @@ fake_valgrind() {
     assert_equal "$(first_leak "$BATS_TEST_TMPDIR/out/lab1/retain-hunt.tsv")" make_context
 }
 
-@test "valgrind killed before any report: the hunt fails and names the signal" {
+@test "valgrind killed before any report: the hunt fails, names the signal, and claims no report" {
     fake_valgrind before
     run --separate-stderr "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 9 --size 64K
     assert_failure 1
     # shellcheck disable=SC2154  # set by bats' run --separate-stderr
-    [[ $stderr == "leaklab hunt: the lab under valgrind was killed by SIGSEGV"* ]] || fail "$stderr"
+    assert_equal "$stderr" "leaklab hunt: the lab under valgrind was killed by SIGSEGV"
+    [[ ! -e $BATS_TEST_TMPDIR/out/lab1/retain-hunt.log ]] || fail "a report was kept, yet valgrind wrote none"
+}
+
+@test "valgrind killed midway: the hunt fails and keeps memcheck's report where it says" {
+    local out=$BATS_TEST_TMPDIR/out
+    fake_valgrind midway
+    run --separate-stderr "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$out" -- --iterations 9 --size 64K
+    assert_failure 1
+    assert_equal "$stderr" "leaklab hunt: the lab under valgrind was killed by SIGSEGV (its report: $out/lab1/retain-hunt.log)"
+    run grep -c 'leaklab snapshot at iteration' "$out/lab1/retain-hunt.log"
+    assert_output 1
+    run grep -c 'ERROR SUMMARY' "$out/lab1/retain-hunt.log"
+    assert_output 0
+    [[ ! -e $out/lab1/retain-hunt.tsv ]] || fail "a TSV was written from a cut report"
+}
+
+@test "valgrind exiting 1 after its report: the hunt fails and keeps the report" {
+    local out=$BATS_TEST_TMPDIR/out
+    fake_valgrind exit
+    run --separate-stderr "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$out" -- --iterations 9 --size 64K
+    assert_failure 1
+    assert_equal "$stderr" "leaklab hunt: the lab under valgrind exited 1 (its report: $out/lab1/retain-hunt.log)"
+    run grep -c 'ERROR SUMMARY' "$out/lab1/retain-hunt.log"
+    assert_output 1
+}
+
+@test "memcheck keeps stacks whole below main, which Valgrind 3.19's xtmemory needs with threads" {
+    fake_valgrind args
+    run "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 9 --size 64K
+    assert_success
+    run grep -cx -- --show-below-main=yes "$BATS_TEST_TMPDIR/args"
+    assert_output 1
+    assert_equal "$(first_leak "$BATS_TEST_TMPDIR/out/lab1/retain-hunt.tsv")" make_context
 }
 
 @test "bad arguments to hunt exit 2 with one line naming them" {
