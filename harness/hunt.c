@@ -1408,8 +1408,8 @@ static int hunt_memcheck(const struct lab_facts *L,
     snprintf(log_opt, sizeof log_opt, "--log-file=%s", log);
     snprintf(xt_opt, sizeof xt_opt, "--xtree-memory-file=%s", xtfile);
     snprintf(fullpath, sizeof fullpath, "--fullpath-after=%s/", L->root);
-    /* --show-below-main=yes keeps every stack whole down to _start. It
-     * is not for the reader: without it Valgrind 3.19 trims each stack
+    /* --show-below-main=yes keeps the frames below main in each stack.
+     * It is not for the reader: without it Valgrind 3.19 trims each stack
      * at main, and the trimming can go wrong for a thread's short stack
      * (lab 7's server thread) once it has seen a deep main. It then reads
      * before the stack, and xtmemory recurses until Valgrind's own stack
