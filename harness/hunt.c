@@ -1413,7 +1413,7 @@ static int hunt_memcheck(const struct lab_facts *L,
      * at main, and the trimming can go wrong for a thread's short stack
      * (lab 7's server thread) once it has seen a deep main. It then reads
      * before the stack, and xtmemory recurses until Valgrind's own stack
-     * runs out: a SIGSEGV in about 1 hunt of lab 7 in 250. */
+     * runs out: a SIGSEGV in about 6 hunts of lab 7 in 1000. */
     char *prefix[] = {"valgrind", "--tool=memcheck", "--leak-check=summary",
                       "--xtree-memory=full", xt_opt, "--num-callers=40",
                       "--show-below-main=yes", log_opt,
