@@ -166,6 +166,12 @@ leak_rows() {
     [[ $stderr == "leaklab hunt: memcheck took 0 snapshots of lab7 fixed: too few to compare"* ]] || fail "$stderr"
 }
 
+# hunt_retain - lab 1's retain, hunted small and quiet into
+# $BATS_TEST_TMPDIR/out: the hunt the fake valgrinds below stand under.
+hunt_retain() {
+    "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 9 --size 64K
+}
+
 # fake_valgrind WHEN - a valgrind first in PATH around the real one. It
 # dies by SIGSEGV "after" the real one has run and reported, "before" it
 # runs at all, or "midway": its log cut after the first snapshot's leak
@@ -197,7 +203,7 @@ FAKE
 
 @test "valgrind killed after its report at exit: the hunt says so and goes on" {
     fake_valgrind after
-    run --separate-stderr "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 9 --size 64K
+    run --separate-stderr hunt_retain
     assert_success
     # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "$stderr" "leaklab hunt: valgrind was killed by SIGSEGV after its report at exit; the lab's records are whole, the hunt goes on"
@@ -206,7 +212,7 @@ FAKE
 
 @test "valgrind killed before any report: the hunt fails, names the signal, and claims no report" {
     fake_valgrind before
-    run --separate-stderr "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 9 --size 64K
+    run --separate-stderr hunt_retain
     assert_failure 1
     # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "$stderr" "leaklab hunt: the lab under valgrind was killed by SIGSEGV"
@@ -216,7 +222,7 @@ FAKE
 @test "valgrind killed midway: the hunt fails and keeps memcheck's report where it says" {
     local out=$BATS_TEST_TMPDIR/out
     fake_valgrind midway
-    run --separate-stderr "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$out" -- --iterations 9 --size 64K
+    run --separate-stderr hunt_retain
     assert_failure 1
     assert_equal "$stderr" "leaklab hunt: the lab under valgrind was killed by SIGSEGV (its report: $out/lab1/retain-hunt.log)"
     run grep -c 'leaklab snapshot at iteration' "$out/lab1/retain-hunt.log"
@@ -229,16 +235,16 @@ FAKE
 @test "valgrind exiting 1 after its report: the hunt fails and keeps the report" {
     local out=$BATS_TEST_TMPDIR/out
     fake_valgrind exit
-    run --separate-stderr "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$out" -- --iterations 9 --size 64K
+    run --separate-stderr hunt_retain
     assert_failure 1
     assert_equal "$stderr" "leaklab hunt: the lab under valgrind exited 1 (its report: $out/lab1/retain-hunt.log)"
     run grep -c 'ERROR SUMMARY' "$out/lab1/retain-hunt.log"
     assert_output 1
 }
 
-@test "memcheck keeps stacks whole below main, which Valgrind 3.19's xtmemory needs with threads" {
+@test "memcheck keeps the frames below main, which Valgrind 3.19's xtmemory needs with threads" {
     fake_valgrind args
-    run "$BUILD/leaklab" hunt 1 --mode retain --quiet --out "$BATS_TEST_TMPDIR/out" -- --iterations 9 --size 64K
+    run hunt_retain
     assert_success
     run grep -cx -- --show-below-main=yes "$BATS_TEST_TMPDIR/args"
     assert_output 1

@@ -57,17 +57,6 @@ assert_entries_follow() {
     [[ -z $bad ]] || fail "entries do not follow misses - evictions in $1: $bad"
 }
 
-# assert_within VALUE WANT PCT WHAT - VALUE is WANT within PCT percent.
-assert_within() {
-    awk -v v="$1" -v w="$2" -v p="$3" 'BEGIN { d = v - w; if (d < 0) d = -d; exit !(d <= w * p / 100) }' ||
-        fail "$4: $1; expected $2 within $3%"
-}
-
-# server_of PID - the redis-server the lab PID started, once it runs.
-server_of() {
-    pgrep -P "$1" -x redis-server
-}
-
 # ---------------------------------------------------------------------------
 # Every mode
 # ---------------------------------------------------------------------------
@@ -270,7 +259,7 @@ server_of() {
     run ss -Hltnp
     refute_output --partial "pid=$SERVER_PID,"
     # The socket's directory is gone once the lab has connected.
-    [[ -z $(ls -A "$TMPDIR") ]] || fail "left in TMPDIR: $(ls -A "$TMPDIR")"
+    assert_no_tmp
 }
 
 decoy_up() { redis-cli -p 6379 PING >/dev/null 2>&1; }
@@ -312,7 +301,7 @@ connections() {
     kill -KILL "$LAB_PID"
     wait "$LAB_PID" 2>/dev/null || true
     wait_until is_gone "$SERVER_PID"
-    [[ -z $(ls -A "$TMPDIR") ]] || fail "left in TMPDIR: $(ls -A "$TMPDIR")"
+    assert_no_tmp
 }
 
 @test "redis: SIGTERM and SIGINT take the server and the directory down" {
@@ -327,7 +316,7 @@ connections() {
         wait "$LAB_PID" || status=$?
         (( status == 128 + $(kill -l $sig) )) || fail "SIG$sig: exit $status"
         wait_until is_gone "$SERVER_PID"
-        [[ -z $(ls -A "$TMPDIR") ]] || fail "SIG$sig: left in TMPDIR: $(ls -A "$TMPDIR")"
+        assert_no_tmp "SIG$sig"
     done
 }
 
@@ -355,7 +344,7 @@ connections() {
     # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     [[ $stderr == "lab6: redis SET: OOM command not allowed when used memory > 'maxmemory'." ]] ||
         fail "stderr: $stderr"
-    [[ -z $(ls -A "$TMPDIR") ]] || fail "left in TMPDIR: $(ls -A "$TMPDIR")"
+    assert_no_tmp
 }
 
 @test "redis: without redis-server, one line names the package and make deps; lru still runs" {
@@ -365,7 +354,7 @@ connections() {
     assert_failure 1
     # shellcheck disable=SC2154  # set by bats' run --separate-stderr
     assert_equal "$stderr" "lab6: the redis mode needs redis-server, which is not installed (Debian package redis-server): make deps installs it"
-    [[ -z $(ls -A "$TMPDIR") ]] || fail "left in TMPDIR: $(ls -A "$TMPDIR")"
+    assert_no_tmp
     run env PATH="$bin" "$BUILD/lab6" --quiet --mode lru --iterations 3
     assert_success
 }
@@ -471,7 +460,7 @@ reachable_growth() {
     assert_success
     assert_line --regexp '^bench: redis: 200 round trips \(GET, 1024 bytes\) in [0-9.]+ s: [0-9]+ per second$'
     assert_line --regexp '^"GET","[0-9.]+"'
-    [[ -z $(ls -A "$TMPDIR") ]] || fail "left in TMPDIR: $(ls -A "$TMPDIR")"
+    assert_no_tmp
 }
 
 # ---------------------------------------------------------------------------

@@ -40,13 +40,6 @@ teardown() {
     if [[ -n ${SERVER:-} ]]; then kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
 }
 
-# status [CURL ARGS...] PATH - the status code of one request to PATH,
-# sent as typed (no .. squashed); the body goes to $BODY.
-status() {
-    local path=${*: -1}
-    curl -s --noproxy '*' --path-as-is -o "$BODY" -w '%{http_code}' "${@:1:$#-1}" "${URL%/}$path"
-}
-
 # login NAME - logs NAME in; sets SID to the session cookie's value.
 login() {
     SID=$(curl -s --noproxy '*' -D - -o /dev/null --data "user=$1&pass=open-sesame" "${URL}login" |

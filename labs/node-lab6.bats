@@ -71,16 +71,6 @@ twin_copy() {
     cp "$LEAKLAB_ROOT"/labs/node/*.js "$1/"
 }
 
-# server_of PID - the redis-server the twin PID started, once it runs.
-server_of() {
-    pgrep -P "$1" -x redis-server
-}
-
-# assert_no_tmp - nothing left in TMPDIR: no socket, no directory.
-assert_no_tmp() {
-    [[ -z $(ls -A "$TMPDIR") ]] || fail "left in TMPDIR: $(ls -A "$TMPDIR")"
-}
-
 # assert_cache_grows FILE - unbounded's shape: the values, new-keys x size
 # a batch, land in external (within 10%) and in rss (15%), while V8's heap
 # grows by less than a tenth of that; nothing is evicted, every key stays.

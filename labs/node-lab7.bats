@@ -280,13 +280,6 @@ start_twin() {
     PORT=${URL##*:} PORT=${PORT%/}
 }
 
-# status [CURL ARGS...] PATH - the status of one request to PATH, sent as
-# typed (no .. squashed); the body goes to $BODY.
-status() {
-    local path=${*: -1}
-    curl -s --noproxy '*' --path-as-is -o "$BODY" -w '%{http_code}' "${@:1:$#-1}" "${URL%/}$path"
-}
-
 # sockets_on PORT STATE - lines of /proc/net/tcp for local port PORT in
 # STATE (0A listening, 01 established): "address:port".
 sockets_on() {

@@ -51,13 +51,6 @@ slope() {
     echo "$s"
 }
 
-# assert_within A B PCT WHAT - A lies within PCT percent of B.
-assert_within() {
-    awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d
-                                             exit !(d <= (b < 0 ? -b : b) * p / 100) }' ||
-        fail "$4: $1 is not within $3% of $2"
-}
-
 # assert_offheap_shape FILE STEP_KIB - lab 3's offheap, as it reads in
 # any language: heap_total within 2 MiB of flat, rss growing by STEP per
 # row (within 5%), and the bytes outside the heap (external_kib) growing

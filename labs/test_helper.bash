@@ -570,6 +570,14 @@ assert_step() {
         fail "$2 grows by $slope KiB per iteration; expected $3 within $4% (over $n rows of $1)"
 }
 
+# assert_within A B PCT WHAT - A lies within PCT percent of B (of its
+# size, when B is negative). WHAT names A in the failure.
+assert_within() {
+    awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d
+                                             exit !(d <= (b < 0 ? -b : b) * p / 100) }' ||
+        fail "$4: $1 is not within $3% of $2"
+}
+
 # last_iter FILE - the iteration of the last whole row.
 last_iter() {
     local -
@@ -584,8 +592,32 @@ wall_iteration() {
 }
 
 # --------------------------------------------------------------------------
-# Lab 7's router, in C and in Node: --root, and nothing outside it
+# Lab 6's redis mode, in C and in Node: a private server, and nothing left
 # --------------------------------------------------------------------------
+
+# server_of PID - the redis-server the lab or twin PID started, once it
+# runs (its child, by name); nothing if there is none.
+server_of() {
+    pgrep -P "$1" -x redis-server
+}
+
+# assert_no_tmp [WHAT] - nothing left in TMPDIR: no socket, no directory.
+# WHAT, if given, leads the failure ("SIGTERM: left in TMPDIR: ...").
+assert_no_tmp() {
+    [[ -z $(ls -A "$TMPDIR") ]] || fail "${1:+$1: }left in TMPDIR: $(ls -A "$TMPDIR")"
+}
+
+# --------------------------------------------------------------------------
+# Lab 7's server, in C and in Node: requests, --root, nothing outside it
+# --------------------------------------------------------------------------
+
+# status [CURL ARGS...] PATH - the status code of one request to $URL's
+# PATH, sent as typed (no .. squashed); the body goes to $BODY. The test
+# file sets URL (from the server's first line) and BODY.
+status() {
+    local path=${*: -1}
+    curl -s --noproxy '*' --path-as-is -o "$BODY" -w '%{http_code}' "${@:1:$#-1}" "${URL%/}$path"
+}
 
 SECRET="top secret: not for the web"
 
