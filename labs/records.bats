@@ -216,6 +216,32 @@ assert_no_chart() {
     assert_bad_argument "jpeg" "$LEAKLAB_ROOT/plots/plot.sh" --formats "png jpeg" "$L"
 }
 
+@test "the chart scripts refuse an option they do not take, naming it" {
+    records_copy
+    local script
+    for script in plot.sh node-compare.sh; do
+        assert_bad_argument "'--frob'" "$LEAKLAB_ROOT/plots/$script" --frob "$L"
+        assert_bad_argument "'$D/none'" "$LEAKLAB_ROOT/plots/$script" "$D/none"
+        assert_bad_argument "--top: '0700'" "$LEAKLAB_ROOT/plots/$script" --top 0700 "$L"
+    done
+    assert_bad_argument "'--text'" "$LEAKLAB_ROOT/plots/node-compare.sh" --text "$L"
+}
+
+@test "the chart scripts answer --help with their usage line and exit 0" {
+    local script
+    for script in plot.sh node-compare.sh; do
+        run --separate-stderr "$LEAKLAB_ROOT/plots/$script" --help
+        assert_success
+        assert_output --regexp "^usage: $script "
+    done
+}
+
+@test "--top is read as decimal, leading zeros and all: 08 is eight pixels" {
+    records_copy
+    run "$LEAKLAB_ROOT/plots/plot.sh" --top 08 --formats svg "$L"
+    assert_success
+}
+
 @test "the chart scripts run no lab: plot.sh and slides.sh draw from records alone" {
     records_copy
     # A build directory whose every program only says it was run.

@@ -35,30 +35,35 @@ is_num() {
     [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]
 }
 
-# chart_options [--text] "$@" - the options every chart script takes:
+# chart_options text|notext "$@" - the options every chart script takes:
 # --formats "png svg pdf small", --extra FILE (gnuplot loaded after the
 # script's own settings: the slides' header), --top PX (a band kept free
-# above the plot for it), and --text where the first word is --text.
-# Sets formats, fmts, extra (absolute), top, text and chart_dir (the one
-# argument left, a directory); calls usage, which the script defines, on
-# a bad command line, or exits 2 with one line naming a bad value.
+# above the plot for it), --text where the first word is "text", and
+# --help (the script's usage line on stdout, exit 0). Sets formats, fmts,
+# extra (absolute), top, text and chart_dir (the one argument left, a
+# directory); on a bad command line, calls usage, which the script
+# defines, or exits 2 with one line naming what is wrong.
 # shellcheck disable=SC2034  # text, top, fmts and chart_dir are the caller's
 chart_options() {
-    local text_ok=0
-    [[ ${1:-} != --text-ok ]] || { text_ok=1; shift; }
+    local text_ok=$1; shift
     text=0 formats="png svg" extra="" top=0
-    while [[ $# -gt 1 ]]; do
+    while [[ $# -gt 0 && $1 == -* ]]; do
         case $1 in
-            --text)    [[ $text_ok -eq 1 ]] || usage; text=1; shift ;;
-            --formats) formats=$2; shift 2 ;;
-            --extra)   extra=$2; shift 2 ;;
-            --top)     top=$2; shift 2 ;;
-            *)         break ;;
+            --help)    (usage) 2>&1 || true; exit 0 ;;   # usage exits 2
+            --text)    [[ $text_ok == text ]] || { warn "unknown option '$1'"; exit 2; }
+                       text=1; shift ;;
+            --formats) [[ $# -gt 1 ]] || usage; formats=$2; shift 2 ;;
+            --extra)   [[ $# -gt 1 ]] || usage; extra=$2; shift 2 ;;
+            --top)     [[ $# -gt 1 ]] || usage; top=$2; shift 2 ;;
+            --)        shift; break ;;
+            *)         warn "unknown option '$1'"; exit 2 ;;
         esac
     done
-    [[ $# -eq 1 && -d $1 ]] || usage
-    [[ $top =~ ^[0-9]+$ && $top -lt 700 ]] ||
+    [[ $# -eq 1 ]] || usage
+    [[ -d $1 ]] || { warn "'$1' is not a directory"; exit 2; }
+    [[ $top =~ ^0*([0-9]{1,3})$ ]] && (( 10#${BASH_REMATCH[1]} < 700 )) ||
         { warn "--top: '$top' is not a whole number of pixels under 700"; exit 2; }
+    top=$(( 10#${BASH_REMATCH[1]} ))    # 010 is ten, not octal eight
     read -ra fmts <<<"$formats"
     local f
     for f in "${fmts[@]}"; do

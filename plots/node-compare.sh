@@ -44,7 +44,7 @@ usage() {
     echo "usage: node-compare.sh [--formats \"png svg pdf small\"] [--extra FILE] [--top PX] OUT/labN" >&2
     exit 2
 }
-chart_options "$@"
+chart_options notext "$@"
 dir=$(abs_dir "$chart_dir") || die "$chart_dir: cannot enter"
 cd "$(dirname -- "$0")/.."   # gnuplot scripts load plots/style.gp
 

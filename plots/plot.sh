@@ -62,7 +62,7 @@ usage() {
     exit 2
 }
 in_compare=0
-chart_options --text-ok "$@"
+chart_options text "$@"
 dir=$(abs_dir "$chart_dir") || die "$chart_dir: cannot enter"
 cd "$(dirname -- "$0")/.."   # gnuplot scripts load plots/style.gp
 
