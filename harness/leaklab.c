@@ -865,7 +865,11 @@ static void cut_partial_row(const char *tsv)
         return;
     struct stat st;
     char buf[4096];
-    off_t end = fstat(fd, &st) == 0 ? st.st_size : 0, keep = 0;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return;
+    }
+    off_t end = st.st_size, keep = 0;
     while (end > 0) {              /* from the end, a block at a time */
         size_t want = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
         if (pread(fd, buf, want, end - (off_t)want) != (ssize_t)want) {
