@@ -287,35 +287,42 @@ assert_redis_shape() {
     assert_no_tmp
 }
 
-# killed_twin DIR - DIR's twin in the redis mode, SIGKILLed mid-run; sets
-# SERVER_PID to the server it had started.
-killed_twin() {
+# redis_twin DIR - DIR's twin in the redis mode, started in the
+# background and 3 rows in; sets TWIN_PID and SERVER_PID, its server.
+redis_twin() {
     local tsv=$1/killed.tsv
     node "$1/lab6-cache.js" --quiet --mode redis $RARGS --iterations 100000 --tsv "$tsv" 3>&- &
     TWIN_PID=$!
     wait_until has_rows "$tsv" 3
     SERVER_PID=$(server_of "$TWIN_PID")
     [[ -n $SERVER_PID ]] || fail "no redis-server under the twin"
+}
+
+# kill_twin - SIGKILL the twin TWIN_PID, and reap it.
+kill_twin() {
     kill -KILL "$TWIN_PID"
     wait "$TWIN_PID" 2>/dev/null || true
 }
 
 @test "redis: SIGKILL the twin mid-run and its server dies too; without setpriv's death signal it would not" {
-    local dir redis=$LEAKLAB_ROOT/labs/node/redis.js
+    local dir orphan redis=$LEAKLAB_ROOT/labs/node/redis.js
     for dir in twin orphan; do
         twin_copy "$BATS_TEST_TMPDIR/$dir"
     done
-    killed_twin "$BATS_TEST_TMPDIR/twin"
-    wait_until is_gone "$SERVER_PID"
     # The same twin spawning redis-server without --pdeathsig: an orphan.
     dir=$BATS_TEST_TMPDIR/orphan
     sed "s/\['--pdeathsig', 'KILL', /[/" "$redis" >"$dir/redis.js"
     ! cmp -s "$redis" "$dir/redis.js" || fail "the orphan edit did not apply"
-    killed_twin "$dir"
-    # The twin is reaped; a death signal would have been sent by then.
-    # Half a second for it to land, which the real twin's server needs.
-    sleep 0.5
-    ! is_gone "$SERVER_PID" || fail "the server without a death signal died anyway"
+    redis_twin "$dir"
+    orphan=$SERVER_PID
+    kill_twin
+    # The real twin is killed after the orphan's, so that the orphan's
+    # server has had at least the time the real one takes to die.
+    redis_twin "$BATS_TEST_TMPDIR/twin"
+    kill_twin
+    wait_until is_gone "$SERVER_PID"
+    SERVER_PID=$orphan                  # teardown kills it
+    ! is_gone "$orphan" || fail "the server without a death signal died anyway"
 }
 
 @test "redis: without redis-server, one line names the package and exit 1; lru still runs" {

@@ -495,7 +495,8 @@ max_value() {
 assert_same_rows() {
     local a b col
     for col in ${3//,/ }; do
-        a=$(tsv_column "$1" "$col") b=$(tsv_column "$2" "$col")
+        a=$(tsv_column "$1" "$col") || return
+        b=$(tsv_column "$2" "$col") || return
         [[ $a == "$b" ]] || fail "column $col differs between $1 and $2:
 $(diff <(echo "$a") <(echo "$b") | head -n 6)"
     done
@@ -620,6 +621,27 @@ status() {
 }
 
 SECRET="top secret: not for the web"
+
+# sockets_on PORT STATE - lines of /proc/net/tcp{,6} for local port PORT in
+# STATE (0A listening, 01 established): "address:port".
+sockets_on() {
+    awk -v p=":$(printf '%04X' "$1")" -v st="$2" '$4 == st && $2 ~ p "$" { print $2 }' /proc/net/tcp /proc/net/tcp6
+}
+
+# no_escape - every path in STATIC_ESCAPES (below) gets a 4xx from the
+# server at $URL, and no reply holds a byte of make_root's secret; the
+# files inside --root are still served.
+no_escape() {
+    local path code
+    for path in "${STATIC_ESCAPES[@]}"; do
+        code=$(status "$path")
+        [[ $code == 4?? ]] || fail "$path: $code, expected 4xx"
+        ! grep -q "secret" "$BODY" || fail "$path: the reply holds the secret"
+    done
+    assert_equal "$(status "/static/index.txt")" 200
+    assert_equal "$(cat "$BODY")" "hello from the root"
+    assert_equal "$(status "/static/sub/inner.txt")" 200
+}
 
 # make_root - $BATS_TEST_TMPDIR/site/{root,secret.txt}: a root with two
 # files and three links, one inside and two leading out, and a secret
