@@ -194,6 +194,35 @@ snapshot_leak() {
     snapshot_leak "$NODE7_OUT/snaps/lab7-hidden-compare.tsv" 4
 }
 
+@test "--snapshots: a class whose name holds a tab and a newline stays one row and one line, escaped" {
+    local d=$BATS_TEST_TMPDIR/snaps
+    mkdir -p "$d"
+    # Three snapshot files made by hand (V8 itself keeps such names out
+    # of its snapshots, but the comparison reads whatever a file holds):
+    # 1, 2, then 3 objects of 100 KB of a class named with a tab and a
+    # newline, a leak? row whose name would forge a row of its own.
+    run node -e '
+        const fs = require("node:fs"), path = require("node:path");
+        const h = require(process.argv[1]), dir = process.argv[2];
+        const snaps = [1, 2, 3].map((i) => {
+            const file = path.join(dir, `odd-${i}.heapsnapshot`);
+            fs.writeFileSync(file, JSON.stringify({
+                snapshot: { meta: { node_fields: ["type", "name", "self_size"], node_types: [["object"]] } },
+                nodes: Array.from({ length: i }, () => [0, 0, 100000]).flat(),
+                strings: ["Odd\tclass\nforged\t1"] }));
+            return { batch: i, file };
+        });
+        h.compare(dir, "odd", "odd", snaps);' "$LEAKLAB_ROOT/labs/node/heapdiff.js" "$d"
+    assert_success
+    assert_equal "${#lines[@]}" 6        # the title, 2 heads, 1 row, 2 verdicts
+    local want='Odd\tclass\nforged\t1'   # as record_escape writes it
+    run grep -cxF -- "$want" < <(cut -f1 "$d/odd-compare.tsv")
+    assert_output 1
+    run grep -c '^forged' "$d/odd-compare.tsv"
+    assert_output 0
+    assert_equal "$(awk -F'\t' '{ print NF }' "$d/odd-compare.tsv" | sort -u)" 12
+}
+
 @test "--snapshots: fixed's comparison marks nothing, and the leak check fails on it" {
     local marked
     marked=$(awk -F'\t' 'NR > 1 && $NF == 1 { print $1 }' "$NODE7_OUT/snaps/lab7-fixed-compare.tsv")

@@ -155,6 +155,15 @@ lessons_row() {
             assert_failure 2
             assert_equal "${stderr#*.js: }" "$want"
         done
+        # One argument each, named whole, as getopt_long names it.
+        for args in "--a b" "--a'b" "--x,y" "--x=y" "--mode=a b"; do
+            run --separate-stderr "$c" "$args"
+            assert_failure 2
+            want=${stderr#"lab$n: "}
+            run --separate-stderr node "$t" "$args"
+            assert_failure 2
+            assert_equal "${stderr#*.js: }" "$want"
+        done
     done
 }
 

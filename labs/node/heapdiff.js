@@ -107,7 +107,9 @@ function readSnapshot(file) {
  * DIR/STEM-compare.tsv (a row per class: count and bytes at each
  * snapshot, delta and size_delta for each interval, leak 1 if it grew by
  * LEAK_MIN or more in every one), and prints its first rows, sorted by
- * the last Size Delta, each line led by title ("lab7 frequent"). Exits 1
+ * the last Size Delta, each line led by title ("lab7 frequent"). A class
+ * name is escaped as the runner's record_escape does (probe.oneLine), in
+ * the TSV and on screen, so that no name can forge a row. Exits 1
  * naming a snapshot that cannot be read, or the TSV if it cannot be
  * written. */
 function compare(dir, stem, title, snaps) {
@@ -117,13 +119,12 @@ function compare(dir, stem, title, snaps) {
     const at = maps.map((m) => m.get(c) || { count: 0, size: 0 });
     const delta = at.slice(1).map((x, k) => x.count - at[k].count);
     const sizeDelta = at.slice(1).map((x, k) => x.size - at[k].size);
-    return { c, at, delta, sizeDelta, leak: sizeDelta.every((d) => d >= LEAK_MIN) };
+    return { c: probe.oneLine(c), at, delta, sizeDelta, leak: sizeDelta.every((d) => d >= LEAK_MIN) };
   }).sort((x, y) => y.sizeDelta[y.sizeDelta.length - 1] - x.sizeDelta[x.sizeDelta.length - 1]);
   const b = snaps.map((s) => s.batch);
-  const clean = (c) => c.replace(/[\t\n\\]/g, ' ');   /* a record, whatever a name holds */
   const head = ['class', ...b.flatMap((i) => [`count_${i}`, `bytes_${i}`]),
     ...b.slice(1).flatMap((i, k) => [`delta_${b[k]}_${i}`, `size_delta_${b[k]}_${i}`]), 'leak'];
-  const lines = [head.join('\t'), ...rows.map((r) => [clean(r.c), ...r.at.flatMap((x) => [x.count, x.size]),
+  const lines = [head.join('\t'), ...rows.map((r) => [r.c, ...r.at.flatMap((x) => [x.count, x.size]),
     ...r.delta.flatMap((d, k) => [d, r.sizeDelta[k]]), r.leak ? 1 : 0].join('\t'))];
   const tsv = path.join(dir, `${stem}-compare.tsv`);
   try {
@@ -145,7 +146,7 @@ function compare(dir, stem, title, snaps) {
   out.push(leaks.length ? `${title}: leak? ${leaks.join(', ')} grew by 64 KiB or more in every interval`
     : `${title}: no class grew by 64 KiB or more in every interval; the largest at the last `
       + `snapshot is ${largest.c}, ${probe.mib(last(largest).size)} MiB in ${last(largest).count} objects`,
-  `${title}: the snapshots, for DevTools' Memory tab (Load, then Comparison), and the table: ${dir}`);
+  `${title}: the snapshots, for DevTools' Memory tab (Load, then Comparison), and the table: ${probe.oneLine(dir)}`);
   process.stdout.write(out.join('\n') + '\n');
 }
 

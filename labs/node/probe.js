@@ -267,8 +267,15 @@ function parseError(err, options, argv) {
   const named = /'(-[^' ,]+)(?:, (--[^' ]+))?/.exec(text);
   const opt = named ? (named[2] || named[1]) : '';
   switch (err.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option '${opt}' (see --help)`;
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      /* A long one is named from argv, not from Node's message, which
+       * cuts it at a space, a quote or a comma: up to its '=', as
+       * getopt_long names it. */
+      const end = argv.indexOf('--');
+      const long = (end < 0 ? argv : argv.slice(0, end)).map((t) => t.split('=')[0])
+        .find((t) => t.startsWith('--') && t.length > 2 && !options[t.slice(2)]);
+      return `unknown option '${opt.startsWith('--') && long ? long : opt}' (see --help)`;
+    }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       if (/ does not take an argument/.test(text)) return `option '${opt}' takes no value (see --help)`;
       /* Named as typed, -m or --mode: the one with no value after it. */
@@ -539,5 +546,5 @@ function finish() {
 module.exports = {
   EXIT_DONE, EXIT_ERROR, EXIT_USAGE, EXIT_WALL, KIB, MIB,
   parse, start, sample, read, finish, usage, fail, wall, say, mib, parseSize,
-  runWithHeapLimit,
+  runWithHeapLimit, oneLine,
 };
