@@ -31,12 +31,6 @@ out=$1 file=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# csv_list VALUE - the comma-separated VALUE into the array `list`.
-csv_list() {
-    list=()
-    [[ -z $1 ]] || mapfile -d , -t list < <(printf '%s' "$1")
-}
-
 # amount KIB - a size as the lessons write it: MiB with one decimal, or
 # whole KiB under 1 MiB.
 amount() {
@@ -45,12 +39,26 @@ amount() {
         if (a >= 1024) printf "%.1f MiB\n", k / 1024; else printf "%.0f KiB\n", k }'
 }
 
+# cell TEXT - TEXT as one cell of a Markdown table row: a control
+# character (a newline that meta_get unescaped) becomes a space, a '|' is
+# escaped and a backtick becomes a quote, so that no record's text can
+# end the row, add a column, or stand alone on a line as a marker.
+cell() {
+    local t=${1//[[:cntrl:]]/ }
+    t=${t//\`/\'}
+    printf '%s' "${t//|/\\|}"
+}
+
 # row STEM WHO - the table's row for the run recorded as DIR/STEM.meta and
 # .tsv, WHO its runtime (C or Node).
 row() {
     local m=$dir/$1.meta tsv=$dir/$1.tsv who=$2 mode v end r w mcol peak stats
     mode=$(meta_need "$m" mode) || return 1
+    [[ $1 == "$mode" || $1 == "node-$mode" ]] ||
+        { warn "$m: mode=$mode, in the records of another mode"; return 1; }
     v=$(meta_need "$m" verdict) || return 1
+    [[ $v == @(finished|limit|killed|timeout|crashed) ]] ||
+        { warn "$m: verdict=$v is none of finished, limit, killed, timeout, crashed"; return 1; }
     case $v in
         limit)  if r=$(meta_get "$m" reason); then end="limit: $r"      # V8's
                 elif w=$(meta_get "$m" wall); then end="limit: ${w#limit: }"
@@ -74,7 +82,7 @@ row() {
     read -r last s_rss s_heap s_mmap <<<"$stats"
     is_uint "${last:-}" && is_num "${s_rss:-}" && is_num "${s_heap:-}" && is_num "${s_mmap:-}" ||
         { warn "$tsv: cannot be summed up"; return 1; }
-    printf '| `%s` | %s | %s | %s | %s | %s | %s | %s |\n' "$mode" "$who" "$end" "$last" \
+    printf '| `%s` | %s | %s | %s | %s | %s | %s | %s |\n' "$(cell "$mode")" "$who" "$(cell "$end")" "$last" \
         "$(amount "$s_rss")" "$(amount "$s_heap")" "$(amount "$s_mmap")" "$(amount "$peak")"
 }
 
@@ -86,7 +94,11 @@ table() {
     c_modes=("${list[@]}")
     csv_list "$(meta_need "$dir/node-lab.meta" modes)" || return 1
     n_modes=("${list[@]}")
+    for c in "${c_modes[@]}" "${n_modes[@]}"; do
+        is_mode_file "$c" || { warn "$dir: a meta names a mode '$c', which cannot be a file name"; return 1; }
+    done
     runtime=$(meta_get "$dir/node-lab.meta" runtime) || runtime=node
+    [[ $runtime =~ ^[a-z0-9.\ -]+$ ]] || { warn "$dir/node-lab.meta: runtime=$runtime"; return 1; }
     echo "<!-- made by make node-tables from the runs of make lab$n (C, and $runtime); edit harness/node-tables.sh, not the table -->"
     echo "| mode | run | how it ended | last row | rss per row | heap_used per row | outside the heap per row | peak rss |"
     echo "|---|---|---|---:|---:|---:|---:|---:|"

@@ -176,6 +176,53 @@ lessons_row() {
     done
 }
 
+# tables_of LAB - NODE_OUT's records of LAB copied to $T/out, and a file
+# $T/L.md with that lab's two markers and a line before and after them.
+tables_of() {
+    T=$BATS_TEST_TMPDIR
+    mkdir -p "$T/out"
+    cp -r "$NODE_OUT/$1" "$T/out/"
+    printf '%s\n' before "<!-- node-table:$1 -->" old "<!-- /node-table:$1 -->" after >"$T/L.md"
+}
+
+@test "node-tables keeps a record's text in its cell: no new column, no end marker, no line of its own" {
+    tables_of lab2
+    # The twin's budget run ended at V8's limit: its reason= is a cell.
+    sed -i 's/^reason=.*/reason=V8 | forged `col`\\n<!-- \/node-table:lab2 -->\\nINJECTED/' \
+        "$T/out/lab2/node-budget.meta"
+    run "$LEAKLAB_ROOT/harness/node-tables.sh" "$T/out" "$T/L.md"
+    assert_success
+    assert_equal "$(grep -cx '<!-- /node-table:lab2 -->' "$T/L.md")" 1
+    assert_equal "$(grep -c '^INJECTED' "$T/L.md")" 0
+    assert_equal "$(tail -n 1 "$T/L.md")" after
+    # Every row of the table: 9 bars that are not escaped, so 8 cells.
+    assert_equal "$(awk '/^\| / { gsub(/\\\|/, ""); print gsub(/\|/, "") }' "$T/L.md" | sort -u)" 9
+    grep -qF 'limit: V8 \| forged '"'"'col'"'"' <!-- /node-table:lab2 --> INJECTED' "$T/L.md" ||
+        fail "the reason is not in its cell: $(grep -F forged "$T/L.md")"
+}
+
+@test "node-tables refuses a verdict it does not know, and leaves the file as it was" {
+    tables_of lab2
+    cp "$T/L.md" "$T/before.md"
+    sed -i 's/^verdict=.*/verdict=weird | col/' "$T/out/lab2/node-budget.meta"
+    run --separate-stderr "$LEAKLAB_ROOT/harness/node-tables.sh" "$T/out" "$T/L.md"
+    assert_failure 1
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    [[ $stderr == *"verdict=weird | col is none of"* ]] || fail "$stderr"
+    cmp "$T/before.md" "$T/L.md"
+}
+
+@test "node-tables refuses a meta whose mode= is another mode's, and leaves the file as it was" {
+    tables_of lab2
+    cp "$T/L.md" "$T/before.md"
+    sed -i 's/^mode=.*/mode=kill/' "$T/out/lab2/node-budget.meta"
+    run --separate-stderr "$LEAKLAB_ROOT/harness/node-tables.sh" "$T/out" "$T/L.md"
+    assert_failure 1
+    # shellcheck disable=SC2154  # set by bats' run --separate-stderr
+    [[ $stderr == *"mode=kill, in the records of another mode"* ]] || fail "$stderr"
+    cmp "$T/before.md" "$T/L.md"
+}
+
 # The last row must be the same, except where V8's heap limit ended the
 # run: then within one. V8 decides at its limit after a last-resort
 # collection whose outcome depends on its concurrent GC threads, so a

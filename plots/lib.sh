@@ -225,6 +225,20 @@ tsv_columns() {
     ' "$@" <"$file"
 }
 
+# is_mode_file S - S can name a mode's records, DIR/S.tsv and DIR/S.meta:
+# not empty, no '/', and none of ".", ".." or "lab" (lab.meta is the lab's).
+is_mode_file() {
+    [[ -n $1 && $1 != */* && $1 != . && $1 != .. && $1 != lab ]]
+}
+
+# csv_list VALUE - the comma-separated VALUE (a meta's modes= or
+# compare=) into the array `list`, each item whole, spaces and all.
+# shellcheck disable=SC2034  # list is the caller's
+csv_list() {
+    list=()
+    [[ -z $1 ]] || mapfile -d , -t list < <(printf '%s' "$1")
+}
+
 # is_column_name S - a name a lab may give a column: a C identifier. The
 # gnuplot scripts take lists of them as words.
 is_column_name() {

@@ -73,17 +73,12 @@ takeaway=$(meta_need "$twinmeta" takeaway) || fail "$twinmeta: cannot draw witho
 xlabel=$(meta_get "$labmeta" xlabel) || xlabel="iteration"
 runtime=$(meta_get "$twinmeta" runtime) || runtime="node"
 
-# csv_list VALUE - the comma-separated VALUE into the array `list`.
-csv_list() {
-    list=()
-    [[ -z $1 ]] || mapfile -d , -t list < <(printf '%s' "$1")
-}
 csv_list "$(meta_need "$labmeta" modes)" || fail "$labmeta: no modes"
 c_modes=("${list[@]}")
 csv_list "$(meta_need "$twinmeta" modes)" || fail "$twinmeta: no modes"
 n_modes=("${list[@]}")
 for m in "${c_modes[@]}" "${n_modes[@]}"; do
-    [[ -n $m && $m != */* && $m != . && $m != .. && $m != lab ]] ||
+    is_mode_file "$m" ||
         fail "$dir: a lab.meta names a mode '$m', which cannot be a file name"
 done
 # The heap row: the lab's compare= or the twin's names heap_used_kib.
@@ -96,7 +91,7 @@ heap_row=0
 csv_list "$(meta_get "$labmeta" compare || true)"
 side_col=""
 for c in "${list[@]}"; do
-    [[ $c == *_kib && $c != heap_used_kib && $c =~ ^[a-z0-9_]+$ ]] && { side_col=$c; break; }
+    is_column_name "$c" && [[ $c == *_kib && $c != heap_used_kib ]] && { side_col=$c; break; }
 done
 
 # --- the pairs: a panel each -------------------------------------------------

@@ -96,17 +96,11 @@ takeaway=$(meta_need "$labmeta" takeaway) || lab_fail "$labmeta: cannot draw wit
 modes_csv=$(meta_need "$labmeta" modes) || lab_fail "$labmeta: cannot draw without it"
 xlabel=$(meta_get "$labmeta" xlabel) || xlabel="iteration"
 
-# csv_list VALUE - the comma-separated VALUE into the array `list`.
-csv_list() {
-    list=()
-    [[ -z $1 ]] || mapfile -d , -t list < <(printf '%s' "$1")
-}
-
 # The runs, in the lab's own order of modes (leak first, then its fixes).
 csv_list "$modes_csv"; modes=("${list[@]}")
 [[ ${#modes[@]} -gt 0 ]] || lab_fail "$labmeta: modes= names no mode"
 for mode in "${modes[@]}"; do
-    [[ -n $mode && $mode != */* && $mode != . && $mode != .. && $mode != lab ]] ||
+    is_mode_file "$mode" ||
         lab_fail "$labmeta: modes= names '$mode', which cannot be a file name"
 done
 
