@@ -46,7 +46,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-/* libcurl hands us each header line: keep a session cookie. */
+/* libcurl hands us each header line: keep a session cookie. No errors. */
 static size_t on_header(char *line, size_t size, size_t n, void *arg)
 {
     (void)arg;
@@ -178,7 +178,7 @@ static void send_bad(void)
     }
 }
 
-/* A random number in [0, n), from the seeded stream. */
+/* A random number in [0, n), from the seeded stream. No errors. */
 static long draw(long n)
 {
     return nrand48(client.rng) % n;
@@ -195,7 +195,7 @@ static noreturn void unexpected(const char *what, long status, long want)
     exit(EXIT_ERROR);
 }
 
-/* Logs a new user in (with the right password, or not). */
+/* Logs a new user in (right password or not). Exits as unexpected(). */
 static void send_login(bool right)
 {
     char body[96], sid[SID_LEN + 1];
@@ -218,7 +218,7 @@ static void send_login(bool right)
 }
 
 /* Views the page with one of the client's sessions (none yet: no
- * cookie). An expired one gets 401, as it should. */
+ * cookie). An expired one gets 401, as it should. Exits as unexpected(). */
 static void send_page(void)
 {
     char cookie[SID_LEN + 8] = "";
@@ -232,7 +232,7 @@ static void send_page(void)
         unexpected("a page view", status, MHD_HTTP_OK);
 }
 
-/* Logs the client's newest session out. */
+/* Logs the client's newest session out. Exits as unexpected(). */
 static void send_logout(void)
 {
     char cookie[SID_LEN + 8] = "";

@@ -262,7 +262,7 @@ static struct {
     size_t held;                          /* bytes held, for messages */
 } store = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* The bucket an id hashes to (its first 8 hex digits, which are random). */
+/* The bucket an id hashes to: its first 8 hex digits, random. No errors. */
 static size_t bucket_of(const char *id)
 {
     return (size_t)strtoul((char[9]){id[0], id[1], id[2], id[3], id[4],
@@ -293,7 +293,7 @@ static struct session *session_new(const char *user)
     return s;
 }
 
-/* Puts s in the table, newest in login order. Lock held. */
+/* Puts s in the table, newest in login order. Lock held; no errors. */
 static void store_add(struct session *s)
 {
     size_t b = bucket_of(s->id);
@@ -310,7 +310,7 @@ static void store_add(struct session *s)
     store.held += sizeof *s + s->len;
 }
 
-/* The session with this id, or NULL. Lock held. */
+/* The session with this id, or NULL if none. Lock held; no errors. */
 static struct session *store_find(const char *id)
 {
     for (struct session *s = store.bucket[bucket_of(id)]; s; s = s->chain)
@@ -336,7 +336,7 @@ static void audit_append(const struct session *s)
     store.held += sizeof *a + a->len;
 }
 
-/* Takes s out of the table and frees it. Lock held. */
+/* Takes s out of the table and frees it. Lock held; no errors. */
 static void session_end(struct session *s)
 {
     struct session **p = &store.bucket[bucket_of(s->id)];
@@ -357,7 +357,7 @@ static void session_end(struct session *s)
 }
 
 /* Ends the sessions older than the TTL, oldest first. frequent ends
- * nothing, ever: that is its leak. Lock held. */
+ * nothing, ever: that is its leak. Lock held; no errors. */
 static void store_expire(void)
 {
     if (store.leak == FREQUENT)
@@ -366,9 +366,9 @@ static void store_expire(void)
         session_end(store.oldest);
 }
 
-/* At shutdown: every mode but frequent frees its table (frequent leaves
- * it, still reachable, as a process that never cleans up does), and
- * hidden frees its audit list, which is why Valgrind finds nothing. */
+/* At shutdown (no errors): every mode but frequent frees its table
+ * (frequent leaves it, still reachable, as a process that never cleans
+ * up does), and hidden its audit list: why Valgrind finds nothing. */
 static void store_free(void)
 {
     if (store.leak == FREQUENT)
@@ -417,7 +417,7 @@ static struct route *build_route_table(void)
  * checked the method, the body's size and the cookie first)
  * --------------------------------------------------------------------- */
 
-/* A user name: 1 to USER_MAX letters, digits, '.', '_' or '-'. */
+/* Is u a user name: 1 to USER_MAX letters, digits, '.', '_' or '-'? */
 static bool good_user(const char *u)
 {
     size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
@@ -483,7 +483,7 @@ static enum MHD_Result handle_session(struct MHD_Connection *c,
     return httpd_reply(c, MHD_HTTP_OK, text, NULL);
 }
 
-/* Every request: the TTL's clock ticks, and old sessions end. */
+/* Every request: the TTL's clock ticks, old sessions end. No errors. */
 static void on_tick(void)
 {
     pthread_mutex_lock(&store.lock);

@@ -295,7 +295,8 @@ function expire(iter) {
 }
 
 /* A lookup in batch iter: true on a hit, whose value it reads; a miss
- * computes the value and stores it. */
+ * computes the value and stores it (exits 3, as cachePut, if it cannot
+ * have the value). */
 function localLookup(key, iter) {
   const e = cacheGet(key);
   if (e === undefined) {
@@ -337,7 +338,8 @@ async function redisLookup(key) {
 
 /* --bench for the in-process modes, as C's bench_lookups: n lookups of
  * keys drawn as the batches draw them, on a cache warmed with keys 0 to
- * 99999, the best of five passes. */
+ * 99999, the best of five passes. Exits 3 through cachePut, as a batch
+ * does, if memory runs out. */
 function benchLookups(n) {
   const WARM = 100000;
   const PASSES = 5;
@@ -373,7 +375,7 @@ async function redisBench(n) {
 
 /* The lab's columns of the row for the batch just run (all 0 at the
  * baseline), by name: the cache's counters, or for redis, what the
- * server says. */
+ * server says (a redis error exits 1, one line, as redis.call does). */
 let evictedBefore = 0;   /* the server's evicted_keys, last row */
 async function fillRow() {
   const requests = c.hits + c.misses;
@@ -400,6 +402,9 @@ async function fillRow() {
  * order. */
 const columnsOf = (r) => lab.extraColumns.map((name) => r[name]);
 
+/* Runs the mode's batches, a row each. Resolves to the exit code: 0 when
+ * every batch ran; 2 on a bad argument and 3 at the memory wall exit from
+ * inside (probe.usage, probe.wall), 1 on a runtime failure (probe.fail). */
 async function main() {
   const a = probe.parse(lab, process.argv.slice(2));
   c.mode = a.mode.name;

@@ -268,7 +268,7 @@ function sessionNew(user) {
   return s;
 }
 
-/* Puts s in the table, newest in login order. */
+/* Puts s in the table, newest in login order. Cannot fail. */
 function storeAdd(s) {
   s.born = store.clock;
   sessions.set(s.id, s);
@@ -284,14 +284,14 @@ function auditAppend(s) {
 }
 
 /* Takes s out of the table: once nothing else reaches it, V8 may collect
- * it, and its profile with it. */
+ * it, and its profile with it. Cannot fail. */
 function sessionEnd(s) {
   sessions.delete(s.id);
   store.held -= s.profile.length * 8;
 }
 
 /* Ends the sessions older than the TTL, oldest first. frequent ends
- * nothing, ever: that is its leak. */
+ * nothing, ever: that is its leak. Cannot fail. */
 function storeExpire() {
   if (store.leak === 'frequent') return;
   for (const s of sessions.values()) {
@@ -305,7 +305,7 @@ function storeExpire() {
  * grew only while the server ran. It leaves `pending` alone: the
  * sessions occasional's error path left there are its leak, which
  * nothing empties, there as they are in C (where memcheck at exit calls
- * them lost). */
+ * them lost). Cannot fail. */
 function storeFree() {
   if (store.leak === 'frequent') return;
   for (const s of sessions.values()) sessionEnd(s);
@@ -325,7 +325,8 @@ const ROUTE_PAGE = 16 << 10;     /* a pre-rendered page per route, bytes */
  * KiB, outside the heap) are garbage once it returns, and V8 collects
  * them; the table stays. The caller keeps it at module level and nothing
  * uses it again: the lecture's module, required once and kept by the
- * cache. */
+ * cache. It fails only at V8's heap limit, where V8 aborts the process
+ * (C exits 3): the runner records that as the wall, "V8 heap limit". */
 function buildRouteTable() {
   const letters = [];
   for (let c = 0; c < 26; c++) letters.push(Buffer.alloc(ROUTE_PAGE, 97 + c));
@@ -445,6 +446,10 @@ function checkSnapshotDir(dir) {
   }
 }
 
+/* Serves, and drives its own load, a row a batch (or, with --serve, only
+ * serves until SIGINT or SIGTERM). Resolves to the exit code: 0 when it
+ * is done; 2 on a bad argument, 3 at the memory wall and 1 on a runtime
+ * failure exit from inside (probe.usage, probe.wall, probe.fail). */
 async function main() {
   const a = probe.parse(lab, process.argv.slice(2));
   const mode = a.mode.name;
