@@ -19,17 +19,13 @@ SESSION_KIB=$(kib $SIZE)
 # The server alone: --serve, driven by curl
 # --------------------------------------------------------------------------
 
-# start_server [--loud] [LAB ARGS...] - build/lab7 --serve in the
-# background, on a free port, --quiet unless --loud; returns once it has
-# printed its URL. Sets URL and SERVER (its pid). teardown stops it.
+# start_server [--loud] [LAB ARGS...] - build/lab7 --serve on a free port,
+# --quiet unless --loud, through start_serve: sets URL, PORT and SERVER.
+# teardown stops it.
 start_server() {
-    local out=$BATS_TEST_TMPDIR/serve.out quiet=--quiet
+    local quiet=--quiet
     [[ ${1:-} == --loud ]] && { quiet=""; shift; }
-    "$BUILD/lab7" --serve --port 0 ${quiet:+"$quiet"} "$@" >"$out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- &
-    SERVER=$!
-    wait_until grep -q '^listening on ' "$out"
-    URL=$(sed -n '1s/^listening on \(http:[^ ]*\)$/\1/p' "$out")
-    [[ $URL == http://127.0.0.1:*/ ]] || fail "first line: $(head -n 1 "$out")"
+    start_serve "$BUILD/lab7" --serve --port 0 ${quiet:+"$quiet"} "$@"
 }
 
 setup() {
@@ -38,13 +34,6 @@ setup() {
 
 teardown() {
     if [[ -n ${SERVER:-} ]]; then kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
-}
-
-# login NAME - logs NAME in; sets SID to the session cookie's value.
-login() {
-    SID=$(curl -s --noproxy '*' -D - -o /dev/null --data "user=$1&pass=open-sesame" "${URL}login" |
-        sed -n 's/^[Ss]et-[Cc]ookie: sid=\([0-9a-f]*\);.*/\1/p')
-    [[ ${#SID} -eq 32 ]] || fail "no session cookie for $1"
 }
 
 @test "--serve prints its URL first, on 127.0.0.1 and a free port" {

@@ -296,30 +296,25 @@ pair() {
 # The server alone: --serve, driven by curl
 # --------------------------------------------------------------------------
 
-# start_twin [ARGS...] - the twin --serve in the background, on a free
-# port; returns once it has printed its URL. Sets URL, PORT and SERVER.
+# start_twin [ARGS...] - the twin --serve --quiet on a free port, through
+# start_serve: sets URL, PORT and SERVER.
 start_twin() {
-    local out=$BATS_TEST_TMPDIR/serve.out
-    node "$TWIN_JS" --serve --port 0 --quiet "$@" >"$out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- &
-    SERVER=$!
-    wait_until grep -q '^listening on ' "$out"
-    URL=$(sed -n '1s/^listening on \(http:[^ ]*\)$/\1/p' "$out")
-    [[ $URL == http://127.0.0.1:*/ ]] || fail "first line: $(head -n 1 "$out")"
-    PORT=${URL##*:} PORT=${PORT%/}
+    start_serve node "$TWIN_JS" --serve --port 0 --quiet "$@"
 }
 
 @test "the seed's session check: a login's cookie sees the page until logout; a wrong password gets 403" {
     start_twin
     assert_equal "$(status "/page")" 401
-    local sid
-    sid=$(curl -s --noproxy '*' -D - -o /dev/null --data "user=ada&pass=open-sesame" "${URL}login" |
-        sed -n 's/^[Ss]et-[Cc]ookie: sid=\([0-9a-f]*\);.*/\1/p')
-    [[ ${#sid} -eq 32 ]] || fail "no session cookie"
-    assert_equal "$(status -b "sid=$sid" "/page")" 200
+    login ada
+    assert_equal "$(status -b "sid=$SID" "/page")" 200
     assert_equal "$(cat "$BODY")" "hello ada"
-    assert_equal "$(status -b "sid=$sid" -X POST "/logout")" 200
-    assert_equal "$(status -b "sid=$sid" "/page")" 401
+    assert_equal "$(status -b "sid=$SID" -X POST "/logout")" 200
+    assert_equal "$(status -b "sid=$SID" "/page")" 401
     assert_equal "$(status --data "user=ada&pass=guess" "/login")" 403
+}
+
+@test "a cookie that is not hex gets 400, a DELETE 405, and a route it does not have 404" {
+    start_twin
     assert_equal "$(status -b "sid=nothex" "/page")" 400
     assert_equal "$(status -X DELETE "/login")" 405
     assert_equal "$(status "/admin")" 404
@@ -336,11 +331,8 @@ start_twin() {
 }
 
 @test "--serve prints, on each row's one line, the server's requests, sessions and errors beside memory" {
-    local out=$BATS_TEST_TMPDIR/loud.out
-    node "$TWIN_JS" --serve --port 0 --no-cap >"$out" 2>"$BATS_TEST_TMPDIR/loud.err" 3>&- &
-    SERVER=$!
-    wait_until grep -q '^listening on ' "$out"
-    URL=$(sed -n '1s/^listening on \(http:[^ ]*\)$/\1/p' "$out")
+    local out=$BATS_TEST_TMPDIR/serve.out
+    start_serve node "$TWIN_JS" --serve --port 0 --no-cap
     assert_equal "$(status --data "user=ada&pass=open-sesame" "/login")" 200
     assert_equal "$(status "/admin")" 404
     # Two requests, one session, one error: a row a second shows them.
@@ -375,9 +367,14 @@ usr2_line() {
     wait_until compgen -G "$BATS_TEST_TMPDIR/cwd/Heap.*.heapsnapshot"
 }
 
-@test "--serve listens on 127.0.0.1 only, and after SIGTERM exits 0 with its socket closed" {
+@test "--serve listens on 127.0.0.1 only" {
     start_twin
     assert_equal "$(sockets_on "$PORT" 0A)" "0100007F:$(printf '%04X' "$PORT")"
+}
+
+@test "--serve after SIGTERM exits 0 with its socket closed" {
+    start_twin
+    [[ -n $(sockets_on "$PORT" 0A) ]] || fail "not listening on $PORT"
     kill -TERM "$SERVER"
     local rc=0
     wait "$SERVER" || rc=$?

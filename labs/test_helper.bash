@@ -612,6 +612,21 @@ assert_no_tmp() {
 # Lab 7's server, in C and in Node: requests, --root, nothing outside it
 # --------------------------------------------------------------------------
 
+# start_serve COMMAND... - a lab 7 server (C or Node, --serve) started in
+# the background, its stdout in $BATS_TEST_TMPDIR/serve.out and stderr in
+# serve.err; returns once it has printed its URL, which must be on
+# 127.0.0.1. Sets SERVER (its pid), URL and PORT.
+# shellcheck disable=SC2034  # SERVER and PORT are the test's
+start_serve() {
+    local out=$BATS_TEST_TMPDIR/serve.out
+    "$@" >"$out" 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- &
+    SERVER=$!
+    wait_until grep -q '^listening on ' "$out"
+    URL=$(sed -n '1s/^listening on \(http:[^ ]*\)$/\1/p' "$out")
+    [[ $URL == http://127.0.0.1:*/ ]] || fail "first line: $(head -n 1 "$out")"
+    PORT=${URL##*:} PORT=${PORT%/}
+}
+
 # status [CURL ARGS...] PATH - the status code of one request to $URL's
 # PATH, sent as typed (no .. squashed); the body goes to $BODY. The test
 # file sets URL (from the server's first line) and BODY.
@@ -621,6 +636,13 @@ status() {
 }
 
 SECRET="top secret: not for the web"
+
+# login NAME - logs NAME in; sets SID to the session cookie's value.
+login() {
+    SID=$(curl -s --noproxy '*' -D - -o /dev/null --data "user=$1&pass=open-sesame" "${URL}login" |
+        sed -n 's/^[Ss]et-[Cc]ookie: sid=\([0-9a-f]*\);.*/\1/p')
+    [[ ${#SID} -eq 32 ]] || fail "no session cookie for $1"
+}
 
 # sockets_on PORT STATE - lines of /proc/net/tcp{,6} for local port PORT in
 # STATE (0A listening, 01 established): "address:port".
