@@ -225,6 +225,32 @@ tsv_columns() {
     ' "$@" <"$file"
 }
 
+# calc EXPR - an awk expression over numbers the script computed (never
+# a record's text: every number has passed is_num or is_uint first).
+calc() {
+    awk "BEGIN { print ($1) }"
+}
+
+# max2 A B - the larger of two such numbers.
+max2() {
+    calc "$1 > $2 ? $1 : $2"
+}
+
+# col_stats FILE COLUMN... - of a TSV that tsv_check passed: "rows
+# last_iter last_rss_kib" on one line, then "min max" of each COLUMN.
+col_stats() {
+    local file=$1; shift
+    tsv_columns "$file" iter rss_kib "$@" | LC_ALL=C awk -F'\t' '
+        { rows++; last = $1; rss = $2
+          for (i = 3; i <= NF; i++) {
+              if (rows == 1 || $i + 0 < lo[i]) lo[i] = $i + 0
+              if (rows == 1 || $i + 0 > hi[i]) hi[i] = $i + 0
+          }
+          n = NF }
+        END { printf "%d %s %s\n", rows, last, rss
+              for (i = 3; i <= n; i++) printf "%.17g %.17g\n", lo[i], hi[i] }'
+}
+
 # is_mode_file S - S can name a mode's records, DIR/S.tsv and DIR/S.meta:
 # not empty, no '/', and none of ".", ".." or "lab" (lab.meta is the lab's).
 is_mode_file() {

@@ -58,9 +58,6 @@ fail() {
     die "$1"
 }
 
-calc() { awk "BEGIN { print ($1) }"; }
-max2() { calc "$1 > $2 ? $1 : $2"; }
-
 # --- the lab and its twin ----------------------------------------------------
 
 labmeta=$dir/lab.meta twinmeta=$dir/node-lab.meta
@@ -148,7 +145,7 @@ end_word() {
 # r_mlow (the mmap'd column's lowest, MiB), r_cap and r_kind (the cap),
 # r_budget (MiB, or "").
 read_run() {
-    local stem=$1 m=$dir/$1.meta b stats
+    local stem=$1 m=$dir/$1.meta b stats rss_kib rss_hi heap_hi mmap_lo mmap_hi
     r_tsv=$dir/$stem.tsv
     r_end=$(end_word "$m") || return 1
     r_kind=$(meta_need "$m" cap_kind) || return 1
@@ -163,11 +160,18 @@ read_run() {
         is_uint "$b" || { warn "$r_tsv: max_heap=$b is not a number"; return 1; }
         [[ $b == 0 ]] || r_budget=$(calc "$b / 1048576")
     fi
-    stats=$(tsv_columns "$r_tsv" iter rss_kib heap_used_kib "$r_mcol" | LC_ALL=C awk -F'\t' '
-        { last = $1; rss = $2; if ($2 > m2) m2 = $2; if ($3 > m3) m3 = $3; if ($4 > m4) m4 = $4
-          if (NR == 1 || $4 < l4) l4 = $4 }
-        END { printf "%s %.6f %.6f %.6f %.6f %.6f\n", last, rss / 1024, m2 / 1024, m3 / 1024, m4 / 1024, l4 / 1024 }')
-    read -r r_last r_rss r_max r_heap r_mmap r_mlow <<<"$stats"
+    # col_stats: "rows last rss", then "min max" of rss, heap_used, mmap'd.
+    mapfile -t stats < <(col_stats "$r_tsv" rss_kib heap_used_kib "$r_mcol")
+    read -r _ r_last rss_kib <<<"${stats[0]:-}"
+    read -r _ rss_hi <<<"${stats[1]:-}"
+    read -r _ heap_hi <<<"${stats[2]:-}"
+    read -r mmap_lo mmap_hi <<<"${stats[3]:-}"
+    is_num "${rss_kib:-}" && is_num "${rss_hi:-}" && is_num "${heap_hi:-}" &&
+        is_num "${mmap_lo:-}" && is_num "${mmap_hi:-}" ||
+        { warn "$r_tsv: cannot be summed up"; return 1; }
+    read -r r_rss r_max r_heap r_mmap r_mlow < <(LC_ALL=C awk -v a="$rss_kib" -v b="$rss_hi" \
+        -v c="$heap_hi" -v d="$mmap_hi" -v e="$mmap_lo" \
+        'BEGIN { printf "%.6f %.6f %.6f %.6f %.6f\n", a / 1024, b / 1024, c / 1024, d / 1024, e / 1024 }')
     is_uint "${r_last:-}" && is_num "${r_rss:-}" && is_num "${r_max:-}" &&
         is_num "${r_heap:-}" && is_num "${r_mmap:-}" && is_num "${r_mlow:-}" ||
         { warn "$r_tsv: cannot be summed up"; return 1; }

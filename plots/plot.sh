@@ -157,17 +157,6 @@ fi
 frac_x() { awk -v p="$1" -v w="$PAGE_W" 'BEGIN { printf "%.5f\n", p / w }'; }
 frac_y() { awk -v p="$1" -v h="$PAGE_H" 'BEGIN { printf "%.5f\n", 1 - p / h }'; }
 
-# calc EXPR - an awk expression over numbers this script computed (never
-# a record's text: every number has passed is_num or is_uint first).
-calc() {
-    awk "BEGIN { print ($1) }"
-}
-
-# max2 A B - the larger of two such numbers.
-max2() {
-    calc "$1 > $2 ? $1 : $2"
-}
-
 # --- reading one run ---------------------------------------------------------
 
 # What the end of a run is called on a chart, from its meta M.
@@ -191,21 +180,6 @@ verdict_label() {
                   else s=$(meta_uint "$m" exit_code) || return 1; echo "crashed: exit $s"; fi ;;
         *)        warn "$m: verdict=$v is none of finished, limit, killed, timeout, crashed"; return 1 ;;
     esac
-}
-
-# col_stats FILE COLUMN... - of a TSV that tsv_check passed: "rows
-# last_iter last_rss_kib" on one line, then "min max" of each COLUMN.
-col_stats() {
-    local file=$1; shift
-    tsv_columns "$file" iter rss_kib "$@" | LC_ALL=C awk -F'\t' '
-        { rows++; last = $1; rss = $2
-          for (i = 3; i <= NF; i++) {
-              if (rows == 1 || $i + 0 < lo[i]) lo[i] = $i + 0
-              if (rows == 1 || $i + 0 > hi[i]) hi[i] = $i + 0
-          }
-          n = NF }
-        END { printf "%d %s %s\n", rows, last, rss
-              for (i = 3; i <= n; i++) printf "%.17g %.17g\n", lo[i], hi[i] }'
 }
 
 # What the charts need of each run drawn, index for index.
