@@ -36,7 +36,7 @@
  *              started as harness/redis.c starts the C lab's. The twin
  *              holds no value: its heap and rss stay flat, the server
  *              holds the bytes (server_rss_kib). Its external does not
- *              stay flat: see "What external counts" below.
+ *              stay flat: see what external counts, below.
  *
  * This file holds the lesson: the workload, the cache and its bounds,
  * and what the redis mode does with its server. Starting that server and
@@ -62,25 +62,11 @@
  * default): an evicted Buffer's bytes go back only when V8 collects it,
  * and the rows count what the cache holds, as C's do.
  *
- * What external counts, measured on node v20 (LESSONS.md, lab 6, has the
- * numbers): three things, of which only the first is the cache.
- *   - The values the cache holds, 16 KiB each.
- *   - Node's own JavaScript: its built-in modules' source text, held as
- *     external strings: 1.1 MiB in a bare `node -e`, 1.5 MiB once this
- *     twin has loaded node:net and node:child_process (row 0's external
- *     minus its arrayBuffers).
- *   - The Buffers the batch let go, freed by the row's collection but
- *     still counted: V8 takes a dead ArrayBuffer's bytes off external
- *     only at its next collection (arrayBuffers drops as they are
- *     freed). So in limit and lru, external is the held values plus the
- *     batch's evicted ones, 0.7 to 2 MiB more; in redis, which holds
- *     none, the batch's values computed for SET, the commands that
- *     carried them and the replies read: some 5 MiB from the batch
- *     (about the 67th) on which V8 stops running a young collection
- *     during each batch, less before.
- *   A second collection before the row would take the last one off: the
- *   redis mode's external then stays at 1.5 MiB on every row. So the
- *   redis mode holds nothing, though its external rises.
+ * external counts more than the cache (LESSONS.md, lab 6, "Its Node.js
+ * twin", has the numbers): the values held; Node's own built-in source
+ * text, about 1.5 MiB from row 0; and the Buffers the batch let go, which
+ * V8 takes off external only at its next collection. So the redis mode,
+ * which holds nothing, still shows external rising by a few MiB.
  * On every row: hits + misses = requests, and for the in-process modes
  * entries = the last row's entries + misses - evictions.
  *

@@ -12,24 +12,13 @@
  * Delta. LESSONS.md, "Lab 7: a leak in a running server", has the story.
  *
  * The server is real, and so is its load, both in this process, on
- * 127.0.0.1 only. labs/node/httpd.js serves HTTP with node:http, apart
- * from the lesson as harness/httpd.c is from the C lab: POST /login
- * ("user=NAME&pass=PASSWORD", which sets a sid cookie; a wrong password
- * gets 403), GET /page ("hello NAME" for a live session, else 401), POST
- * /logout, and GET /static/P (beneath --root, never a byte from outside
- * it: httpd.js says how, without the C lab's openat2). The client is Node's
- * own http.request, through a keep-alive Agent of one socket, as libcurl's
- * one handle is in C. An iteration is one batch of --requests requests,
- * drawn from --seed by the C lab's own generator (harness/loadgen.c,
- * ported with its nrand48 in labs/node/loadgen.js, apart from the lesson
- * as loadgen.c is from the C lab): the same seed sends the same requests
- * in the same order, so the columns requests, sessions and errors equal
- * the C lab's, row for row. The row is taken once the batch's last reply
- * is in and the server has finished every request, after a full garbage
- * collection (--gc, this twin's default): C frees at once, V8 when it
- * collects, and a row should count what the server holds, not the
- * garbage V8 has not come back for yet. One column of its own,
- * failed_logins (the 403s so far, as the client counts them), is what
+ * 127.0.0.1 only: labs/node/httpd.js serves the C lab's routes with
+ * node:http, and labs/node/loadgen.js sends a batch (an iteration) of
+ * --requests requests drawn from --seed as harness/loadgen.c draws them,
+ * so requests, sessions and errors equal the C lab's, row for row; each
+ * module's header says how. The row is taken once the batch is done,
+ * after a full garbage collection (--gc, the default): C frees at once,
+ * V8 when it collects. failed_logins, the 403s so far, is what
  * occasional's steps follow. This file is the lesson: the session store,
  * the leak each mode has, and what the routes do with a session.
  *
@@ -77,16 +66,11 @@
  * them, class by class, by Delta and Size Delta (labs/node/heapdiff.js,
  * the tool, apart from the lab as harness/hunt.c is).
  *
- * --serve runs the server alone until SIGINT or SIGTERM, for curl: its
- * first line is "listening on http://127.0.0.1:P/", then a row at once
- * and a row a second, each one line on screen: what the server counts
- * (requests it has handled, sessions in its table, errors it answered),
- * then the probe's memory, "row 3: requests 30, sessions 6, errors 1 |
- * Process: heapTotal ... MB". SIGUSR2 prints one line of memory and
- * sessions on stderr (and, if node was started with
- * --heapsnapshot-signal=SIGUSR2, V8 writes a heap snapshot for DevTools'
- * Comparison, and the line says so). It stops when its parent goes, as
- * the C lab does.
+ * --serve runs the server alone, for curl, until SIGINT, SIGTERM or its
+ * parent's end: "listening on http://127.0.0.1:P/", then a row a second,
+ * "row 3: requests 30, sessions 6, errors 1 | Process: heapTotal ...".
+ * SIGUSR2 prints a line of memory and sessions on stderr, and says so
+ * when V8 writes a heap snapshot (node --heapsnapshot-signal=SIGUSR2).
  *
  * Run it:  build/leaklab run 7 --node      or
  *          node labs/node/lab7-server.js --mode frequent --iterations 40
