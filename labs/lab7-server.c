@@ -231,7 +231,7 @@ static const char *leak_site(enum mode m)
 struct session {
     char id[SID_LEN + 1];         /* the cookie's value */
     char user[USER_MAX + 1];      /* who logged in */
-    long born;                    /* store.clock when it was made */
+    long born;                    /* store.clock when it was added */
     bool logged_in;               /* frequent: false after logout, kept */
     struct session *chain;        /* next in its hash bucket */
     struct session *older;        /* login order: the one made before, */
